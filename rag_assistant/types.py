@@ -1,0 +1,112 @@
+"""Small frozen dataclasses that flow through the pipeline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper of the collection. ``paper_id`` is a hash of the normalized title."""
+
+    paper_id: str
+    title: str
+    abstract: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned piece of an abstract; ``chunk_id`` = paper id + position."""
+
+    chunk_id: str
+    paper_id: str
+    title: str
+    text: str
+    position: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved paper: fused ``score``, dense cosine ``similarity``, best chunk ``text``."""
+
+    paper_id: str
+    title: str
+    score: float
+    text: str
+    similarity: float
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """An abstract sentence selected as evidence for a question."""
+
+    paper_id: str
+    title: str
+    sentence: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified citation: the paper and the evidence sentence(s) that support the claim."""
+
+    paper_id: str
+    title: str
+    evidence: tuple[str, ...] = ()
+    number: int = 0
+
+
+@dataclass(frozen=True)
+class Timings:
+    """Seconds spent per stage of one answer."""
+
+    retrieval_s: float = 0.0
+    first_token_s: float = 0.0
+    total_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The final, verified answer.
+
+    ``citations`` hold only titles that code verified; ``sources`` are the ranked
+    retrieved papers; when ``abstained`` is true, ``citations`` is empty and
+    ``sources`` are the nearest papers, which are not evidence.
+    """
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...] = ()
+    sources: tuple[Hit, ...] = ()
+    abstained: bool = False
+    query: str = ""
+    mode: str = "extractive"
+    timings: Timings = field(default_factory=Timings)
+
+
+@dataclass(frozen=True)
+class Sources:
+    """First event of ``Assistant.stream``: the ranked sources, before any text."""
+
+    hits: tuple[Hit, ...]
+    query: str
+    abstaining: bool = False
+
+    def __iter__(self):
+        return iter(self.hits)
+
+    def __len__(self) -> int:
+        return len(self.hits)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one ``ingest`` did."""
+
+    files: int
+    papers: int
+    chunks: int
+    embedded: int
+    removed: int
+    seconds: float

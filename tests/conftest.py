@@ -1,0 +1,68 @@
+"""Shared fixtures: the real corpus, the real embedding model, real Chroma in temp dirs."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+for _key, _value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
+                     "GRADIO_ANALYTICS_ENABLED": "False", "TOKENIZERS_PARALLELISM": "false"}.items():
+    os.environ.setdefault(_key, _value)
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "data"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def config(tmp_path_factory):
+    """Config over the bundled corpus with an index in a session temp dir (no LLM)."""
+    from rag_assistant import Config
+
+    return Config.from_env({}, data_dir=tmp_path_factory.mktemp("data"), generator="extractive")
+
+
+@pytest.fixture(scope="session")
+def assistant(config):
+    """One real index of the bundled corpus, built once per test session."""
+    from rag_assistant import Assistant
+
+    return Assistant.from_config(config)
+
+
+@pytest.fixture(scope="session")
+def embedder(assistant):
+    return assistant.embedder
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path) -> Path:
+    """A three-paper page in the bundled format."""
+    text = (
+        "Header one\nHeader two\n"
+        "SubscribeGraph Neural Sparsifiers\nWe prune edges of large graphs with a learned sparsifier. "
+        "It keeps accuracy while removing 90% of edges.\n"
+        "Tiny Speech Models\nWe distill a speech recognizer into a 10M parameter model. It runs on phones.\n"
+        "Protein Folding With Diffusion\nA diffusion model generates protein backbones. It beats prior work.\n"
+    )
+    path = tmp_path / "page.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip browser tests when Chromium is absent (setup-test installs it)."""
+    import shutil
+
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    skip = pytest.mark.skip(reason="chromium not installed: run `make test` (it installs it)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from rag_assistant.corpus import load_corpus, paper_id, parse_file
+from rag_assistant.errors import CorpusError
+
+
+def test_bundled_corpus_has_282_distinct_papers(corpus_dir):
+    papers = load_corpus([corpus_dir])
+    assert len(papers) == 282
+    assert len({p.paper_id for p in papers}) == 282
+    assert not any(p.title.startswith("Subscribe") for p in papers)
+    titles = {p.title for p in papers}
+    assert "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding" in titles
+    assert "Scaling Laws for Robust Comparison of Open Foundation Language-Vision Models and Datasets" in titles
+
+
+def test_each_page_parses_and_pages_overlap(corpus_dir):
+    first, second = (parse_file(p) for p in sorted(corpus_dir.glob("0*.txt")))
+    assert (len(first), len(second)) == (119, 213)
+    overlap = {p.paper_id for p in first} & {p.paper_id for p in second}
+    assert len(overlap) == 119 + 213 - 282
+
+
+def test_paper_id_is_stable_and_normalized():
+    assert paper_id("Attention Is All You Need") == paper_id("  attention  is all you NEED ")
+    assert paper_id("A") != paper_id("B")
+    assert len(paper_id("x")) == 16
+
+
+def test_subscribe_prefix_stripped_and_sources_recorded(tiny_corpus):
+    papers = parse_file(tiny_corpus)
+    assert [p.title for p in papers][0] == "Graph Neural Sparsifiers"
+    assert {p.source for p in papers} == {"page.txt"}
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("odd.txt", "h1\nh2\nTitle only\n", r"odd\.txt:3: odd number of lines"),
+        ("empty_title.txt", "h1\nh2\nT\nabstract\n   \nabstract two\n", r"empty_title\.txt:5: empty title"),
+        ("empty.txt", "", r"empty\.txt: file is empty"),
+        ("header_only.txt", "h1\nh2\n", r"no papers"),
+    ],
+)
+def test_malformed_pages_name_file_and_line(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError, match=message):
+        parse_file(path)
+
+
+def test_binary_and_non_utf8_files_are_rejected(tmp_path):
+    binary = tmp_path / "model.txt"
+    binary.write_bytes(b"\x00\x01\x02GGUF" * 10)
+    with pytest.raises(CorpusError, match="binary"):
+        parse_file(binary)
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("h1\nh2\nCaf\xe9 Title\nabstract\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match=r"latin\.txt:3: not valid UTF-8"):
+        parse_file(latin)
+
+
+def test_unsupported_and_missing_paths(tmp_path):
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_text("x")
+    with pytest.raises(CorpusError, match="unsupported file type .pdf"):
+        load_corpus([pdf])
+    with pytest.raises(CorpusError, match="no such file"):
+        load_corpus([tmp_path / "missing.txt"])
+
+
+def test_jsonl_json_csv(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "T1", "abstract": "A1."}) + "\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps([{"title": "T2", "abstract": "A2."}]), encoding="utf-8")
+    (tmp_path / "c.csv").write_text('title,abstract\nT3,"A3, with comma."\nT1,A1.\n', encoding="utf-8")
+    papers = load_corpus([tmp_path])
+    assert [p.title for p in papers] == ["T1", "T2", "T3"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x", "abstract": "y"}\n{broken\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"bad\.jsonl:2: invalid JSON"):
+        parse_file(bad)

@@ -1,0 +1,54 @@
+"""The index: real Chroma in a temp dir, the real embedder, the real corpus."""
+import subprocess
+import sys
+
+from rag_assistant import Assistant
+
+
+def test_index_holds_every_paper(assistant):
+    assert len(assistant.papers) == 282
+    assert assistant.store.count() > 282  # long abstracts have several chunks
+
+
+def test_reingest_is_idempotent(assistant):
+    before = assistant.store.count()
+    report = assistant.ingest()
+    assert report.papers == 282
+    assert report.embedded == 0 and report.removed == 0
+    assert assistant.store.count() == before == report.chunks
+
+
+def test_ingest_extra_file_adds_papers_then_is_idempotent(config, tmp_path, tiny_corpus):
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
+    assert len(a.papers) == 3
+    count = a.store.count()
+    a.ingest([tiny_corpus])
+    assert a.store.count() == count
+    assert a.retrieve("pruning graph edges", k=1)[0].title == "Graph Neural Sparsifiers"
+
+
+def test_bad_file_indexes_nothing(config, tmp_path, tiny_corpus):
+    import pytest
+
+    from rag_assistant.errors import CorpusError
+
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("h\nh\nNew Paper\nabstract\nOrphan title\n", encoding="utf-8")
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"title": "Another Paper", "abstract": "Text."}\n', encoding="utf-8")
+    before = a.store.count()
+    with pytest.raises(CorpusError, match="bad.txt:5"):
+        a.ingest([good, bad])
+    assert a.store.count() == before and len(a.papers) == 3
+
+
+def test_reopen_in_fresh_process(assistant, config):
+    code = (
+        "from rag_assistant import Assistant, Config\n"
+        f"a = Assistant.from_config(Config.from_env({{}}, data_dir={str(config.data_dir)!r}), build_if_missing=False)\n"
+        "print(len(a.papers), a.retrieve('video temporal grounding with CLIP', k=1)[0].title)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("282 ") and "Tuning" in out.stdout

@@ -1,0 +1,60 @@
+"""The HttpClient path against a real `chroma run` server on 127.0.0.1."""
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag_assistant import Assistant
+from rag_assistant.errors import StoreUnavailableError
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    log = open(tmp_path / "chroma.log", "wb")
+    proc = subprocess.Popen(
+        [str(chroma), "run", "--path", str(tmp_path / "server-data"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"},
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma server did not start: " + (tmp_path / "chroma.log").read_text()[-2000:])
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_http_client_ingest_reopen_and_search(config, tmp_path, tiny_corpus, chroma_server):
+    cfg = config.replace(data_dir=tmp_path / "local", chroma_url=chroma_server, corpus_paths=(tiny_corpus,))
+    first = Assistant.from_config(cfg)
+    assert len(first.papers) == 3
+    # A second client (as a fresh process would) sees the same index, papers rebuilt from the server.
+    second = Assistant.from_config(cfg, build_if_missing=False)
+    assert {p.title for p in second.papers.values()} == {p.title for p in first.papers.values()}
+    assert second.retrieve("speech recognition on phones", k=1)[0].title == "Tiny Speech Models"
+    assert not (tmp_path / "local" / "chroma").exists()  # nothing was written to the embedded store
+
+
+def test_server_down_gives_actionable_error(config, tmp_path):
+    cfg = config.replace(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
+    with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server .* chroma run"):
+        Assistant.from_config(cfg)
