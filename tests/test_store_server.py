@@ -56,5 +56,5 @@ def test_http_client_ingest_reopen_and_search(config, tmp_path, tiny_corpus, chr
 
 def test_server_down_gives_actionable_error(config, tmp_path):
     cfg = config.replace(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
-    with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server .* chroma run"):
+    with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server .*chroma run"):
         Assistant.from_config(cfg)
