@@ -5,7 +5,8 @@ import re
 from typing import Sequence
 
 from .citations import Verified
-from .evidence import Source, content_words
+from .evidence import Source
+from .terms import content_words
 from .prompts import render
 from .types import Citation, Hit
 
@@ -26,8 +27,10 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
-def abstention_text(nearest: Sequence[Hit]) -> str:
+def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = ()) -> str:
     lines = [NOT_COVERED]
+    if missing_names:
+        lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in missing_names) + ".")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)

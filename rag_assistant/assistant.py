@@ -18,6 +18,7 @@ from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus
 from .errors import IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, select_sources
+from .retrieval import assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
 INDEX_VERSION = "v1"
@@ -128,6 +129,12 @@ class Assistant:
         """Ranked papers (each at most once) with fused score, similarity and best chunk text."""
         return self.retriever.search(self._check(question), k=max(1, int(k)))
 
+    def standalone_query(self, question: str, history: History) -> str:
+        """The retrieval query for a follow-up: the question plus the conversation's paper(s)."""
+        titles = [p.title for p in self.papers.values()]
+        probe = lambda q: max((h.similarity for h in self.retriever.search(q, k=3)), default=0.0)  # noqa: E731
+        return standalone_query(question, history, titles, similarity=probe)
+
     def as_retriever(self, k: int = 4):
         """This retriever as a LangChain ``BaseRetriever``."""
         from .langchain import PaperRetriever
@@ -161,15 +168,14 @@ class Assistant:
         start = time.perf_counter()
         question = self._check(question)
         history = [(str(q), str(a)) for q, a in (history or [])][-4:]
-        query = standalone_query(question, history, [p.title for p in self.papers.values()])
+        query = self.standalone_query(question, history)
         k = k or max(self.config.list_max_papers, 5)
         hits = self.retriever.search(query, k=k)
         retrieval_s = time.perf_counter() - start
-        top_similarity = max((h.similarity for h in hits), default=0.0)
-        abstaining = top_similarity < self.config.abstain_similarity
-        yield Sources(tuple(hits), query, abstaining)
-        if abstaining:
-            text = answering.abstention_text(hits)
+        relevance = assess_relevance(question, hits, self.papers, self.config.abstain_similarity)
+        yield Sources(tuple(hits), query, not relevance.covered)
+        if not relevance.covered:
+            text = answering.abstention_text(hits, relevance.missing_names)
             yield text
             total = time.perf_counter() - start
             yield Answer(question, text, (), tuple(hits), True, query, "abstained", Timings(retrieval_s, total, total))

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import split_sentences
-from .evidence import SentenceIndex, Source, content_words
+from .evidence import SentenceIndex, Source
+from .terms import content_words
 from .types import Citation
 
 MARKER = re.compile(r"\s*\[\s*(?:sources?\s*)?(\d+(?:\s*[,;–-]\s*(?:sources?\s*)?\d+)*)\s*\]", re.IGNORECASE)

@@ -10,10 +10,10 @@ answer, or else the previous question, appended to its query.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .corpus import normalize_title
-from .evidence import content_words
+from .terms import content_words
 
 History = Sequence[tuple[str, str]]
 
@@ -35,8 +35,20 @@ def titles_in(text: str, titles: Sequence[str]) -> list[str]:
     return [t for t in titles if len(t) > 12 and normalize_title(t) in haystack]
 
 
-def standalone_query(question: str, history: History, titles: Sequence[str]) -> str:
-    if not history or not is_follow_up(question):
+SELF_CONTAINED_SIMILARITY = 0.5  # a question retrieving this well on its own needs no context
+
+
+def standalone_query(question: str, history: History, titles: Sequence[str],
+                     similarity: Callable[[str], float] | None = None) -> str:
+    """The retrieval query for a question in a conversation.
+
+    Context is added when the question refers back ("it", "the method"...) or, given a
+    ``similarity`` probe (best retrieval similarity of a query), when the question alone
+    matches the collection only weakly ("How big was the improvement in the few-shot setting?").
+    """
+    if not history:
+        return question
+    if not is_follow_up(question) and (similarity is None or similarity(question) >= SELF_CONTAINED_SIMILARITY):
         return question
     previous_question, previous_answer = history[-1]
     named = titles_in(previous_answer, titles)

@@ -5,37 +5,14 @@ each source contributes its best one to three sentences, numbered by source.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from .chunking import split_sentences
+from .terms import content_words
 from .types import Evidence, Hit, Paper
-
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-\^$]*")
-STOP = frozenset(
-    "a an the of in on for to and or is are was were be been by with from that this these those it its as at "
-    "which what who whom how why when where does do did can could should would will paper papers method methods "
-    "approach use used using their they them we our us about into than then there any some such also more most "
-    "work study studies propose proposed collection according tell me please between across".split()
-)
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased content words (stop words removed), crude plural folding.
-
-    >>> sorted(content_words("Which papers use diffusion models?"))
-    ['diffusion', 'model']
-    """
-    words = set()
-    for word in _WORD.findall(text.lower()):
-        if word in STOP or len(word) < 2:
-            continue
-        words.add(word[:-1] if len(word) > 4 and word.endswith("s") and not word.endswith("ss") else word)
-    return words
-
 
 @dataclass(frozen=True)
 class Source:

@@ -1,0 +1,67 @@
+"""Hybrid retrieval on the real corpus with the real embedding model."""
+from rag_assistant.retrieval import KeywordIndex, assess_relevance, rrf
+from rag_assistant.terms import name_terms
+
+R2 = "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
+OSBORN = "Building a Winning Team: Selecting Source Model Ensembles using a Submodular Transferability Estimation Approach"
+
+
+def test_paraphrase_of_an_abstract_finds_the_paper(assistant):
+    # Paraphrases CycleGAN's abstract without its distinctive words ("cycle consistency", "unpaired").
+    hits = assistant.retrieve("learning to translate photos between two visual styles when no aligned "
+                              "example pairs exist, by requiring that going there and back returns the original", k=5)
+    assert any("Cycle-Consistent" in h.title for h in hits[:3])
+
+
+def test_acronym_finds_the_paper(assistant):
+    assert assistant.retrieve("What is OSBORN used for?", k=3)[0].title == OSBORN
+    assert assistant.retrieve("How does CAT-KD work?", k=3)[0].title.startswith("Class Attention Transfer")
+
+
+def test_hits_are_paper_level_ranked_and_carry_text(assistant):
+    hits = assistant.retrieve("video temporal grounding with CLIP", k=10)
+    assert hits[0].title == R2
+    assert len({h.paper_id for h in hits}) == len(hits) == 10
+    assert [h.rank for h in hits] == list(range(1, 11))
+    assert all(h.score > 0 and h.text for h in hits)
+    assert hits[0].similarity > 0.5
+    assert sorted((h.score for h in hits), reverse=True) == [h.score for h in hits]
+
+
+def test_rrf_worked_example():
+    scores = rrf([["a", "b"], ["b", "c"]], k=0)
+    assert scores == {"a": 1.0, "b": 1.5, "c": 0.5}
+
+
+def test_keyword_index_ignores_question_words(assistant):
+    index = assistant.retriever.keyword
+    assert isinstance(index, KeywordIndex)
+    assert index.search("what which how", k=5) == []
+
+
+def test_name_terms():
+    assert name_terms("What FID does LayerSync reach with a ViT on CLIP-style prompts?") == ["FID", "LayerSync", "CLIP"]
+
+
+def test_relevance_signal_separates_on_and_off_topic(assistant):
+    cfg = assistant.config
+    for question in ("What is the capital of Mongolia?", "Who won the 2018 FIFA World Cup?"):
+        hits = assistant.retrieve(question, k=10)
+        assert not assess_relevance(question, hits, assistant.papers, cfg.abstain_similarity).covered
+    question = "How does R2-Tuning adapt CLIP for video temporal grounding?"
+    hits = assistant.retrieve(question, k=10)
+    assert assess_relevance(question, hits, assistant.papers, cfg.abstain_similarity).covered
+    # A specific name that no retrieved paper mentions means the collection does not cover it.
+    question = "What WikiText-2 perplexity does RSQ reach?"
+    relevance = assess_relevance(question, assistant.retrieve(question, k=10), assistant.papers, cfg.abstain_similarity)
+    assert not relevance.covered and relevance.missing_names == ("WikiText-2",)
+
+
+def test_follow_up_query_brings_the_earlier_paper(assistant):
+    history = [("What is R2-Tuning?", f"\"{R2}\" adapts CLIP to video temporal grounding [1].")]
+    query = assistant.standalone_query("Which datasets did they evaluate it on?", history)
+    assert R2 in query
+    assert assistant.retrieve(query, k=1)[0].title == R2
+    # A self-contained question in the same conversation is left alone.
+    own = "Which papers learn representations of point clouds with self-supervision?"
+    assert assistant.standalone_query(own, history) == own
