@@ -426,6 +426,9 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=11, min_width=420):
+                        with gr.Row(elem_id="ra-chat-bar"):
+                            gr.HTML('<span class="ra-chat-title">Conversation</span>')
+                            new = gr.Button("New conversation", variant="secondary", size="sm", elem_id="ra-new")
                         chat = gr.HTML(render_conversation(None), elem_id="ra-chat", js_on_load=CHAT_JS)
                         with gr.Row(elem_id="ra-composer"):
                             question = gr.Textbox(
@@ -438,17 +441,18 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
                             gr.HTML('<span class="ra-examples-label">Try:</span>')
                             example_buttons = [gr.Button(q, size="sm", variant="secondary", elem_classes="ra-example")
                                                for q in examples]
-                        with gr.Row(elem_id="ra-controls"):
-                            k = gr.Slider(3, 20, value=default_k, step=1, label="Sources per answer (k)",
-                                          elem_id="ra-k", scale=3)
-                            new = gr.Button("New conversation", variant="secondary", elem_id="ra-new", scale=1)
+                        k = gr.Slider(3, 20, value=default_k, step=1, label="Sources per answer (k)",
+                                      info="How many papers are retrieved and shown for each question",
+                                      elem_id="ra-k")
                     with gr.Column(scale=9, min_width=340):
                         sources = gr.HTML(render_sources(None, {}), elem_id="ra-sources")
             with gr.Tab("Browse papers", id="browse"):
                 with gr.Row(elem_id="ra-search-row"):
-                    query = gr.Textbox(show_label=False, container=False, scale=6, elem_id="ra-search-query",
-                                       placeholder="Search titles and abstracts, e.g. knowledge distillation")
-                    search_k = gr.Slider(5, 50, value=10, step=1, label="Results", scale=2, elem_id="ra-search-k")
+                    query = gr.Textbox(label="Search the collection (no language model)", scale=6,
+                                       elem_id="ra-search-query",
+                                       placeholder="Titles and abstracts, e.g. knowledge distillation")
+                    search_k = gr.Dropdown([5, 10, 20, 50], value=10, label="Results", scale=1, min_width=110,
+                                           elem_id="ra-search-k")
                     search_btn = gr.Button("Search", variant="primary", scale=1, elem_id="ra-search-btn")
                 results = gr.HTML(render_search("", [], {}), elem_id="ra-search-results")
 

@@ -252,7 +252,7 @@ def render_conversation(conversation: Conversation | None, papers: int | None = 
         )
     else:
         body = "".join(_user_bubble(t.question) + _bot_bubble(t) for t in turns)
-    return f'<div class="ra-chat-log" role="log" aria-live="polite" aria-label="Conversation">{body}</div>'
+    return f'<div class="ra-log" role="log" aria-live="polite" aria-label="Conversation">{body}</div>'
 
 
 # ---- sources ----------------------------------------------------------------------------

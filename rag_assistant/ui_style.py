@@ -13,7 +13,8 @@ def theme():
     return gr.themes.Soft(
         primary_hue="indigo",
         neutral_hue="slate",
-        font=(gr.themes.LocalFont("IBM Plex Sans", weights=(400, 600)), *SYSTEM_FONTS),
+        # the wheel's IBM Plex Sans SemiBold is a partial subset: use Regular + Bold (600 maps to Bold)
+        font=(gr.themes.LocalFont("IBM Plex Sans", weights=(400, 700)), *SYSTEM_FONTS),
         font_mono=(gr.themes.LocalFont("IBM Plex Mono"), *SYSTEM_MONO),
     )
 
@@ -103,7 +104,11 @@ a.ra-cite:hover, a.ra-cite:focus-visible { background: var(--ra-accent); color: 
 #ra-examples .ra-examples-label { font-size: .8rem; color: var(--ra-muted); padding-right: .2rem; }
 button.ra-example { font-weight: 400 !important; font-size: .8rem !important; border-radius: 999px !important;
   white-space: normal !important; text-align: left !important; line-height: 1.3 !important; padding: .3rem .75rem !important; }
-#ra-controls { align-items: end; gap: .75rem; }
+#ra-chat-bar { align-items: center; justify-content: space-between; gap: .5rem; margin-bottom: -.35rem; }
+#ra-chat-bar > * { flex: 0 1 auto !important; min-width: 0 !important; width: auto !important; }
+.ra-chat-title { font-size: .95rem; font-weight: 600; color: var(--ra-text); }
+#ra-new { max-width: 13rem; }
+#ra-k { max-width: 30rem; }
 
 /* sources */
 #ra-sources { position: sticky; top: .5rem; }
@@ -152,6 +157,7 @@ details.ra-earlier > summary { cursor: pointer; font-size: .85rem; color: var(--
 
 /* browse */
 #ra-search-row { align-items: end; gap: .6rem; }
+#ra-search-btn { align-self: stretch; max-height: 4.6rem; }
 .ra-results { max-width: 980px; }
 .ra-results-head { font-size: .9rem; color: var(--ra-muted); margin: .3rem 0 .7rem; }
 .ra-snippet { font-size: .88rem; line-height: 1.55; margin: 0; color: var(--ra-text); }
