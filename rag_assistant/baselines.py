@@ -131,10 +131,12 @@ class StockRecipe:
         self.chunks = chunks
 
     @classmethod
-    def build(cls, papers: Sequence[Paper], model_path: str, embeddings=None) -> "StockRecipe":
+    def build(cls, papers: Sequence[Paper], model_path: str, embeddings=None,
+              workdir: Path | None = None) -> "StockRecipe":
+        """Split, embed and index ``papers`` into ``workdir`` (a new temporary folder by default)."""
         from langchain_chroma import Chroma
 
-        workdir = Path(tempfile.mkdtemp(prefix="stock-chroma-"))
+        workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="stock-chroma-"))
         chunks = stock_split(stock_documents(papers))
         store = Chroma.from_documents(
             chunks, embeddings or stock_embeddings(model_path), collection_name="stock",

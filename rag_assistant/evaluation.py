@@ -382,7 +382,7 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
     return {"runs": runs, "systems": summarize(questions, runs), "recall_curves": curves, "seconds": seconds,
             "runtime_s": time.perf_counter() - started,
             "setup": {"generator": config.generator if not retrieval_only else "none (retrieval only)",
-                      "llm_model": getattr(generator, "name", None) or config.llm_model,
+                      "llm_model": getattr(generator, "name", None) or ("-" if generator is None else config.llm_model),
                       "papers": len(assistant.papers), "embedder": assistant.embedder.name,
                       "llm_max_tokens": config.llm_max_tokens}}
 

@@ -54,13 +54,13 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def metrics_table(blocks: dict[str, dict]) -> str:
-    """Metrics (rows) x systems (columns) for one slice of questions."""
+    """Metrics (rows) x systems (columns) for one slice of questions; rows n/a for every system are left out."""
     names = list(blocks)
     rows = []
     for label, key, kind in ROWS:
         if key is None:
             rows.append([label] + [f"{b['questions']} / {b['answerable']}" for b in blocks.values()])
-        else:
+        elif any(blocks[n].get(key) is not None for n in names) or kind == "int":
             rows.append([label] + [fmt(blocks[n].get(key), kind) for n in names])
     return md_table(["Metric"] + [SYSTEM_LABELS.get(n, n) for n in names], rows)
 

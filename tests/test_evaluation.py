@@ -1,0 +1,128 @@
+"""``rag-assistant eval`` end to end on a small question file (real index, no LLM)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from rag_assistant import cli, evaluation
+from rag_assistant.evaluation import EvalInputError, load_questions, select
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "eval" / "dev_questions.jsonl"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def small_file(tmp_path_factory) -> Path:
+    """One dev question of each type (follow-up with history, multi-gold, unanswerable...)."""
+    seen, lines = set(), []
+    for line in DEV.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["type"] not in seen and (record["type"] != "multi_paper" or len(record["gold_titles"]) > 1):
+            seen.add(record["type"])
+            lines.append(line)
+    path = tmp_path_factory.mktemp("q") / "small.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _one_error_line(capsys) -> str:
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+    return err[0]
+
+
+def test_retrieval_only_end_to_end(assistant, config, small_file, tmp_path, capsys):
+    out = tmp_path / "report"
+    rc = cli.main(["eval", "--data-dir", str(config.data_dir), "--generator", "extractive", "--",
+                   "--retrieval-only", "--baselines", "bm25", "--questions", str(small_file), "--out", str(out),
+                   "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    questions = load_questions(small_file)
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["systems"]) == {"ours", "bm25"}
+    overall = summary["systems"]["ours"]["overall"]
+    assert overall["questions"] == len(questions) == 7
+    assert overall["answerable"] == 6
+    assert 0.0 <= overall["recall@5"] <= 1.0 and overall["recall@5"] >= 0.5
+    assert overall["citation_precision"] is None  # retrieval only: answers not scored
+    assert overall["retrieval_ms_p50"] > 0
+    assert set(summary["systems"]["ours"]["by_type"]) == {q.type for q in questions}
+
+    records = [json.loads(line) for line in (out / "per_question.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == [q.id for q in questions]
+    follow_up = next(r for r in records if r["type"] == "follow_up")
+    ours = follow_up["systems"]["ours"]
+    assert ours["query"].startswith(follow_up["question"]) and ours["query"] != follow_up["question"]
+    assert len(ours["ranking"]) == 10
+    assert ours["metrics"]["recall@10"] is not None
+    unanswerable = next(r for r in records if r["type"] == "unanswerable")
+    assert unanswerable["systems"]["ours"]["metrics"]["recall@1"] is None
+
+    for name in ("recall_at_k.png", "latency.png", "recall_by_type.png"):
+        assert (out / name).read_bytes()[:8] == PNG_MAGIC
+    report = (out / "report.md").read_text()
+    assert "| Metric | rag_assistant | BM25 only |" in report
+    assert "| Recall@5 |" in report and "### follow_up" in report
+
+
+def test_answers_scored_with_extractive_generator(assistant, config, small_file, tmp_path):
+    out = tmp_path / "full"
+    rc = evaluation.main(["--questions", str(small_file), "--limit", "3", "--out", str(out), "--no-progress"],
+                         config)
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    ours = summary["systems"]["ours"]["overall"]
+    assert ours["questions"] == 3
+    assert ours["citation_recall"] is not None and ours["keypoint_coverage"] is not None
+    assert ours["abstention_accuracy"] is not None
+    assert ours["total_s_p50"] is not None and ours["ttft_s_p50"] is not None
+    assert "Citation precision" in (out / "report.md").read_text()
+
+
+def test_missing_question_file_exits_2(config, tmp_path, capsys):
+    rc = evaluation.main(["--questions", str(tmp_path / "nope.jsonl")], config)
+    assert rc == 2
+    assert "question file not found" in _one_error_line(capsys)
+
+
+def test_bad_json_line_exits_2_naming_the_line(config, tmp_path, capsys):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "type": "single_fact", "question": "What?"}\n{"id": "b", oops}\n')
+    rc = cli.main(["eval", "--data-dir", str(config.data_dir), "--", "--questions", str(path)])
+    assert rc == 2
+    assert f"{path}:2: invalid JSON" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"id": "a"}\n', "'question' must be a non-empty string"),
+    ('[1, 2]\n', "expected a JSON object"),
+    ('{"question": "Q?", "history": ["x"]}\n', "'history'"),
+    ('{"question": "Q?", "gold_titles": "T"}\n', "'gold_titles'"),
+    ('{"id": "a", "question": "Q?"}\n{"id": "a", "question": "R?"}\n', "duplicate question id"),
+    ("\n\n", "no questions"),
+])
+def test_invalid_question_records(tmp_path, content, message):
+    path = tmp_path / "q.jsonl"
+    path.write_text(content)
+    with pytest.raises(EvalInputError, match=message):
+        load_questions(path)
+
+
+def test_bad_arguments_exit_2(config, small_file, capsys):
+    assert evaluation.main(["--questions", str(small_file), "--types", "nonsense"], config) == 2
+    assert "unknown question type" in _one_error_line(capsys)
+    assert evaluation.main(["--bogus"], config) == 2
+    assert "unrecognized arguments" in _one_error_line(capsys)
+    assert evaluation.main(["--baselines", "bm25,magic"], config) == 2
+    assert "unknown baseline" in _one_error_line(capsys)
+
+
+def test_limit_spreads_across_types():
+    questions = load_questions(DEV)
+    picked = select(questions, limit=7)
+    assert len({q.type for q in picked}) == 7
+    assert select(questions, types="acronym,summary", limit=100) == [q for q in questions
+                                                                      if q.type in ("acronym", "summary")]
