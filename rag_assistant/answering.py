@@ -54,18 +54,17 @@ def build_messages(prompts_dir, question: str, sources: Sequence[Source], histor
     return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
 
-def extractive(sources: Sequence[Source], max_sources: int = 2) -> Verified:
-    """Best evidence sentences, each cited: used without an LLM or when the model's answer fails."""
-    if not sources:
+def extractive(sources: Sequence[Source], max_sentences: int = 2) -> Verified:
+    """The top source's best evidence sentences, cited: the answer without an LLM, and the
+    fallback when the model's answer fails verification."""
+    if not sources or not sources[0].evidence:
         return Verified("", (), 0, 0)
-    top = sources[0].evidence[0].score if sources[0].evidence else 0.0
-    chosen = [s for s in sources[:max_sources] if s.evidence and (s is sources[0] or s.evidence[0].score >= top - 0.05)]
-    parts, citations = [], []
-    for source in chosen:
-        best = max(source.evidence, key=lambda e: e.score)
-        parts.append(f"According to \"{source.hit.title}\", {_lower_first(best.sentence)} [{source.number}]")
-        citations.append(Citation(source.hit.paper_id, source.hit.title, (best.sentence,), source.number))
-    return Verified(" ".join(parts), tuple(citations), len(parts), 0)
+    top = sources[0]
+    best = sorted(top.evidence, key=lambda e: -e.score)[:max_sentences]
+    chosen = [e.sentence for e in top.evidence if e in best]  # abstract order
+    text = f"According to \"{top.hit.title}\" [{top.number}]: " + " ".join(chosen)
+    citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number)
+    return Verified(text, (citation,), len(chosen), 0)
 
 
 def list_answer(sources: Sequence[Source]) -> Verified:
@@ -90,8 +89,3 @@ def list_candidates(hits: Sequence[Hit], question: str, threshold: float, margin
     chosen += [h for h in hits if h not in chosen and h.rank <= 3 and words and h.similarity >= threshold]
     return sorted(chosen, key=lambda h: h.rank)[:limit]
 
-
-def _lower_first(sentence: str) -> str:
-    if len(sentence) > 1 and sentence[0].isupper() and not sentence[1].isupper():
-        return sentence[0].lower() + sentence[1:]
-    return sentence

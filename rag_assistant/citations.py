@@ -40,7 +40,15 @@ def parse_markers(text: str) -> list[int]:
 
 def strip_markers(text: str) -> str:
     text = PLACEHOLDER.sub("", MARKER.sub("", text))
+    text = re.sub(r"\[([^\]\d][^\]]*)\]", r"\1", text)  # "[BAMBOO] is" -> "BAMBOO is"
     return re.sub(r"\s+([.,;:!?])", r"\1", text).strip()
+
+
+def without_titles(claim: str, titles) -> str:
+    """The claim with source titles removed: naming a paper is not evidence for a statement about it."""
+    for title in sorted(titles, key=len, reverse=True):
+        claim = re.sub(re.escape(title), " ", claim, flags=re.IGNORECASE)
+    return claim
 
 
 @dataclass(frozen=True)
@@ -96,14 +104,16 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder) -> 
     claims = [(c, m) for c, m in _claims(text) if c]
     if not claims or not sources:
         return Verified("", (), 0, len(claims))
-    vectors = embedder.embed([c for c, _ in claims])
+    titles = [s.hit.title for s in sources]
+    bare = [without_titles(c, titles) for c, _ in claims]
+    vectors = embedder.embed(bare)
     kept: list[str] = []
     cited: dict[int, list[str]] = {}
     dropped = 0
-    for (claim, markers), vector in zip(claims, vectors):
-        words = content_words(claim)
-        if len(words) < 3 and not markers:
-            kept.append(claim)  # a connective, not a claim
+    for (claim, markers), text, vector in zip(claims, bare, vectors):
+        words = content_words(text)
+        if len(words) < 3:  # a bare title, a list of titles or a connective: no claim to cite
+            dropped += 1
             continue
         supports = {n: _support(vector, words, s, index) for n, s in by_number.items()}
         numbers = sorted({n for n in markers if n in supports and supports[n].ok})

@@ -64,8 +64,8 @@ class Config:
     abstain_similarity: float = 0.30  # dev set: trivia <= 0.26, answerable >= 0.40
     # Answering
     max_question_chars: int = 2000
-    evidence_papers: int = 4
-    evidence_sentences: int = 6
+    evidence_papers: int = 3  # prompt tokens are the main cost on CPU: ~250 tokens of evidence
+    evidence_sentences: int = 5
     list_max_papers: int = 8
     generator: str = "llama_cpp"  # "llama_cpp", "transformers" or "extractive"
     llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id

@@ -6,6 +6,7 @@ each source contributes its best one to three sentences, numbered by source.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +24,21 @@ class Source:
     evidence: tuple[Evidence, ...]
 
 
+_QUANTITY_QUESTION = re.compile(
+    r"\bhow (much|many|fast|large|big|long|small|well|often)\b|\bby how\b|\bwhat (fraction|percentage|share|"
+    r"accuracy|score|rate|speed|size|error|gain|improvement)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
+_HAS_NUMBER = re.compile(r"\d")
+
+
+def asks_for_quantity(question: str) -> bool:
+    """'How much faster...?' is answered by a sentence with a number in it.
+
+    >>> asks_for_quantity("How much faster is it?"), asks_for_quantity("What is CUBER?")
+    (True, False)
+    """
+    return bool(_QUANTITY_QUESTION.search(question))
+
+
 class SentenceIndex:
     """Sentence embeddings of abstracts, computed lazily per paper and cached."""
 
@@ -38,14 +54,16 @@ class SentenceIndex:
     def sentences(self, paper_id: str) -> tuple[tuple[str, ...], np.ndarray]:
         return self._cache(paper_id)
 
-    def score(self, paper_id: str, query_vector: np.ndarray, query_words: set[str]) -> list[tuple[float, str]]:
+    def score(self, paper_id: str, query_vector: np.ndarray, query_words: set[str],
+              quantity: bool = False) -> list[tuple[float, str]]:
         """(score, sentence) for every sentence of a paper: cosine plus a small lexical bonus."""
         sentences, vectors = self.sentences(paper_id)
         cosines = vectors @ query_vector if len(sentences) else []
         scored = []
         for sentence, cosine in zip(sentences, cosines):
             overlap = len(query_words & content_words(sentence)) / max(1, len(query_words))
-            scored.append((float(cosine) + 0.25 * overlap, sentence))
+            bonus = 0.1 if quantity and _HAS_NUMBER.search(sentence) else 0.0
+            scored.append((float(cosine) + 0.25 * overlap + bonus, sentence))
         return scored
 
 
@@ -53,12 +71,13 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
                    max_papers: int, max_sentences: int, per_paper: int = 2) -> list[Source]:
     """Number the top papers 1..n and keep their best sentences, in abstract order."""
     words = content_words(query)
+    quantity = asks_for_quantity(query)
     sources = []
     budget = max_sentences
     for number, hit in enumerate(hits[:max_papers], start=1):
         if hit.paper_id not in index.papers or budget <= 0:
             break
-        scored = index.score(hit.paper_id, query_vector, words)
+        scored = index.score(hit.paper_id, query_vector, words, quantity)
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         best = sorted(range(len(scored)), key=lambda i: -scored[i][0])[:take]
         evidence = tuple(

@@ -104,12 +104,17 @@ def convert_gguf_to_hf(gguf_path: Path, target: Path) -> Path:
     if (target / "config.json").exists():
         return target
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
     tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
     tokenizer = AutoTokenizer.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name)
-    model = AutoModelForCausalLM.from_pretrained(str(gguf_path.parent), gguf_file=gguf_path.name,
-                                                 dtype=torch.bfloat16)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(gguf_path.parent), gguf_file=gguf_path.name, dtype=torch.bfloat16,
+        quantization_config=GgufConfig(dequantize=True),  # a plain dense model can be saved and reloaded fast
+    )
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
     tokenizer.save_pretrained(tmp)
     model.save_pretrained(tmp)
     tmp.rename(target)

@@ -419,8 +419,8 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
         conv = gr.State(Conversation())
         timer = gr.Timer(1.0)
         with gr.Row(elem_id="ra-topbar", equal_height=True):
-            gr.HTML('<div class="ra-brand"><h1>Paper assistant</h1><p>Grounded answers with verified citations '
-                    "from a local collection of paper abstracts · runs offline</p></div>", scale=3)
+            gr.HTML('<div class="ra-brand"><h1>Paper assistant</h1><p>Cited answers from a local collection of paper '
+                    "abstracts · runs offline</p></div>", scale=3)
             status = gr.HTML(ui.status()[0], elem_id="ra-status", scale=2)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):

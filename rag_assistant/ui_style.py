@@ -20,7 +20,7 @@ def theme():
 
 
 CSS = r"""
-.gradio-container { max-width: 1440px !important; }
+.gradio-container { max-width: 1440px !important; padding-top: .6rem !important; }
 :root, .dark {
   --ra-accent: var(--color-accent, #4f46e5);
   --ra-accent-soft: var(--color-accent-soft, #eef2ff);
@@ -36,10 +36,10 @@ CSS = r"""
 .dark { --ra-warn: #fcd34d; --ra-warn-bg: #2a2111; --ra-err: #fca5a5; --ra-err-bg: #2b1414; --ra-mark: #854d0e; }
 
 /* header */
-#ra-topbar { align-items: center; gap: 1rem; padding: .25rem 0 .5rem; }
+#ra-topbar { align-items: center; gap: 1rem; padding: 0 0 .25rem; }
 #ra-topbar > * { min-width: 0; }
-.ra-brand h1 { font-size: 1.45rem; margin: 0; line-height: 1.2; font-weight: 600; }
-.ra-brand p { margin: .2rem 0 0; color: var(--ra-muted); font-size: .92rem; }
+.ra-brand h1 { font-size: 1.3rem; margin: 0; line-height: 1.2; font-weight: 600; }
+.ra-brand p { margin: .15rem 0 0; color: var(--ra-muted); font-size: .88rem; }
 #ra-status { display: flex; justify-content: flex-end; }
 .ra-status { display: inline-flex; align-items: center; gap: .5rem; padding: .35rem .85rem; border-radius: 999px;
   font-size: .85rem; background: var(--ra-soft); border: 1px solid var(--ra-border); color: var(--ra-text); }
@@ -49,7 +49,7 @@ CSS = r"""
 .ra-status.ra-error .ra-dot { background: var(--ra-err-border); }
 
 /* conversation */
-.ra-log { height: 60vh; min-height: 380px; overflow-y: auto; padding: 1rem 1rem 1.25rem; box-sizing: border-box;
+.ra-log { height: calc(100vh - 440px); min-height: 340px; overflow-y: auto; padding: 1rem 1rem 1.25rem; box-sizing: border-box;
   border: 1px solid var(--ra-border); border-radius: 14px; background: var(--ra-soft);
   display: flex; flex-direction: column; gap: .8rem; scroll-behavior: smooth; }
 .ra-msg { display: flex; }
@@ -112,7 +112,7 @@ button.ra-example { font-weight: 400 !important; font-size: .8rem !important; bo
 
 /* sources */
 #ra-sources { position: sticky; top: .5rem; }
-.ra-sources-panel { max-height: calc(60vh + 150px); min-height: 380px; overflow-y: auto; padding: .1rem .35rem .5rem .1rem;
+.ra-sources-panel { max-height: calc(100vh - 215px); min-height: 340px; overflow-y: auto; padding: .1rem .35rem .5rem .1rem;
   box-sizing: border-box; }
 .ra-panel-head { font-size: 1.02rem; font-weight: 600; margin: 0 0 .55rem; color: var(--ra-text); }
 .ra-panel-head .ra-for { display: block; font-weight: 400; font-size: .82rem; color: var(--ra-muted); margin-top: .15rem;

@@ -1,0 +1,132 @@
+"""Answer construction: streaming order, abstention, verified citations, follow-ups.
+
+Most tests use a scripted generator (a real subclass of the interface) so that the
+model's text is controlled; the `llm` tests run the real default model, greedy.
+"""
+import pytest
+
+from rag_assistant import Answer, Assistant, Sources
+from rag_assistant.answering import NOT_COVERED
+from rag_assistant.errors import InvalidQuestionError
+
+R2 = "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
+CROWD = "Efficient Crowd Counting via Structured Knowledge Transfer"
+
+
+class ScriptedGenerator:
+    """Replies with a fixed text, streamed in small pieces, and records the prompt it got."""
+
+    name = "scripted"
+
+    def __init__(self, reply: str):
+        self.reply = reply
+        self.messages = None
+
+    def stream(self, messages, max_tokens):
+        self.messages = messages
+        for i in range(0, len(self.reply), 7):
+            yield self.reply[i:i + 7]
+
+    def count_tokens(self, text):
+        return len(text.split())
+
+
+@pytest.fixture
+def scripted(config, assistant):
+    def make(reply):
+        a = Assistant.from_config(config.replace(generator="llama_cpp"), generator=ScriptedGenerator(reply))
+        return a
+    return make
+
+
+def test_stream_yields_sources_then_text_then_answer(assistant):
+    events = list(assistant.stream("How much faster are the distilled crowd counting models?"))
+    assert isinstance(events[0], Sources) and events[0].hits[0].title == CROWD
+    assert all(isinstance(e, str) for e in events[1:-1]) and len(events) > 2
+    assert isinstance(events[-1], Answer)
+    assert events[-1].citations[0].title == CROWD
+
+
+def test_fabricated_marker_never_reaches_citations(scripted):
+    a = scripted("The distilled VGG-based models obtain at least 6.5 times speed-up [1]. "
+                 "The boiling point of tungsten is 3400 degrees Celsius [9].")
+    events = list(a.stream("How much faster are the distilled VGG-based crowd counting models?"))
+    streamed = "".join(e for e in events if isinstance(e, str))
+    answer = events[-1]
+    assert "[9]" not in streamed and "[9]" not in answer.text
+    assert "tungsten" not in answer.text
+    assert [c.title for c in answer.citations] == [CROWD]
+    assert answer.mode == "generated"
+    prompt = a.generator.messages[-1]["content"]
+    assert "[1] " + CROWD in prompt and len(prompt) < 4000  # compact evidence, not whole abstracts
+
+
+def test_unverifiable_model_output_falls_back_to_extractive(scripted):
+    a = scripted("[1] [2] [3]")
+    answer = a.ask("How much faster are the distilled VGG-based crowd counting models?")
+    assert answer.mode == "fallback"
+    assert answer.citations and answer.citations[0].title == CROWD
+    assert "6.5times" in answer.text
+
+
+def test_off_topic_question_abstains_without_calling_the_model(scripted):
+    a = scripted("Tungsten boils at 5555 degrees [1].")
+    answer = a.ask("What is the boiling point of tungsten?")
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.startswith(NOT_COVERED) and "not evidence" in answer.text
+    assert a.generator.messages is None
+
+
+def test_list_questions_list_every_relevant_paper(assistant):
+    answer = assistant.ask("Which papers propose self-supervised pre-training for speech representations?")
+    titles = {c.title for c in answer.citations}
+    assert answer.mode == "list" and len(titles) >= 2
+    assert "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech" in titles
+    assert all(f"[{c.number}]" in answer.text for c in answer.citations)
+    assert all(answer.sources[c.number - 1].title == c.title for c in answer.citations)
+
+
+@pytest.mark.parametrize("bad, message", [("", "empty"), ("   ", "empty"), ("🙂🙂🙂", "no words"),
+                                           ("x" * 20_000, "limit is")])
+def test_bad_questions_get_clear_errors(assistant, bad, message):
+    with pytest.raises(InvalidQuestionError, match=message):
+        assistant.ask(bad)
+
+
+# ---- the real default model (greedy) ---------------------------------------------
+
+@pytest.fixture(scope="module")
+def llm_assistant(config, assistant):
+    a = Assistant.from_config(config.replace(generator="llama_cpp"))
+    a.generator  # load once
+    return a
+
+
+@pytest.mark.llm
+@pytest.mark.parametrize("question, title", [
+    ("How much faster are the distilled VGG-based crowd counting models, and how much compute do they use?", CROWD),
+    ("What is CUBER and what problem does it address in continual learning?",
+     "Beyond Not-Forgetting: Continual Learning with Backward Knowledge Transfer"),
+    ("Which benchmarks was R2-Tuning evaluated on?", R2),
+])
+def test_real_model_answers_cite_the_right_paper(llm_assistant, question, title):
+    answer = llm_assistant.ask(question)
+    assert not answer.abstained
+    assert answer.citations and answer.citations[0].title == title
+    assert {c.title for c in answer.citations} <= {h.title for h in answer.sources}
+    assert answer.timings.total_s >= answer.timings.first_token_s > 0
+
+
+@pytest.mark.llm
+def test_real_model_abstains_off_topic(llm_assistant):
+    answer = llm_assistant.ask("Who painted the ceiling of the Sistine Chapel?")
+    assert answer.abstained and not answer.citations
+
+
+@pytest.mark.llm
+def test_real_model_follow_up_retrieves_the_earlier_paper(llm_assistant):
+    first = llm_assistant.ask("What is R2-Tuning?")
+    assert first.citations[0].title == R2
+    follow = llm_assistant.ask("Which datasets did they evaluate it on?", history=[("What is R2-Tuning?", first.text)])
+    assert follow.sources[0].title == R2
+    assert follow.citations and follow.citations[0].title == R2
