@@ -74,6 +74,14 @@ class Assistant:
             assistant._generator = generator
         return assistant
 
+    def warm_up(self, generator: bool = True) -> "Assistant":
+        """Load the models now (the embedder, and the LLM unless ``generator=False``) so the first
+        question does not pay for it; the UI and benchmarks call this at start-up."""
+        self.embedder.embed_query("warm up")
+        if generator:
+            self.generator
+        return self
+
     @property
     def papers(self) -> dict[str, Paper]:
         return self.retriever.papers
