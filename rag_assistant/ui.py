@@ -59,10 +59,9 @@ class Backend:
         self._model_error = ""
         self._busy = 0
         self.retrieval_lock = threading.Lock()  # retrieval is fast; serialize it (stemmer/tokenizer state)
-        if preload_model:
-            self._future.add_done_callback(
-                lambda f: f.exception() is None and threading.Thread(
-                    target=self.load_model, name="rag-ui-model", daemon=True).start())
+        self._future.add_done_callback(
+            lambda f: f.exception() is None and threading.Thread(
+                target=self._warm_up, args=(preload_model,), name="rag-ui-warm-up", daemon=True).start())
 
     # ---- index --------------------------------------------------------------------
     @property
@@ -80,6 +79,16 @@ class Backend:
     @property
     def papers(self) -> dict:
         return self.get().papers if self.ready else {}
+
+    def _warm_up(self, load_model: bool) -> None:
+        """The first query pays for lazy initialisation (seconds): pay it before a user does."""
+        try:
+            with self.retrieval_lock:
+                self.get().retrieve("warm up the retriever", k=1)
+        except Exception:  # noqa: BLE001
+            log.debug("retriever warm-up failed", exc_info=True)
+        if load_model:
+            self.load_model()
 
     # ---- model --------------------------------------------------------------------
     @property
@@ -429,7 +438,8 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
                         with gr.Row(elem_id="ra-chat-bar"):
                             gr.HTML('<span class="ra-chat-title">Conversation</span>')
                             new = gr.Button("New conversation", variant="secondary", size="sm", elem_id="ra-new")
-                        chat = gr.HTML(render_conversation(None), elem_id="ra-chat", js_on_load=CHAT_JS)
+                        chat = gr.HTML(render_conversation(None, len(backend.papers) or None), elem_id="ra-chat",
+                                       js_on_load=CHAT_JS)
                         with gr.Row(elem_id="ra-composer"):
                             question = gr.Textbox(
                                 show_label=False, container=False, lines=1, max_lines=6, scale=8,
@@ -460,10 +470,13 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
         answer_events, submit_events = [], []
         triggers = [([question.submit, send.click], question)] + [([b.click], b) for b in example_buttons]
         for trigger, source in triggers:
+            # trigger_mode="multiple": a question sent while an earlier answer is still being cancelled
+            # (the model finishes its current step first) must be queued, not dropped by the browser
             first = gr.on(trigger, ui.submit, inputs=[source, k, conv], outputs=[chat, sources, question, conv],
-                          concurrency_limit=RETRIEVAL_CONCURRENCY, concurrency_id=RETRIEVAL_GROUP, **quiet)
+                          concurrency_limit=RETRIEVAL_CONCURRENCY, concurrency_id=RETRIEVAL_GROUP,
+                          trigger_mode="multiple", **quiet)
             second = first.then(ui.answer, inputs=[conv], outputs=[chat, sources, conv],
-                                concurrency_limit=1, concurrency_id=LLM_GROUP, **quiet)
+                                concurrency_limit=1, concurrency_id=LLM_GROUP, trigger_mode="multiple", **quiet)
             second.then(ui.status, outputs=[status, timer], concurrency_limit=None, **quiet)
             submit_events.append(first)
             answer_events.append(second)

@@ -1,0 +1,375 @@
+"""The chat web UI end to end: a real Assistant (real Chroma, real corpus), the Gradio server on
+127.0.0.1, headless Chromium via Playwright, and gradio_client for the documented API.
+
+Screenshots go to test-artifacts/ui-*.png.
+"""
+from __future__ import annotations
+
+import socket
+import time
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+
+QUESTION = "How does R2-Tuning adapt CLIP for video temporal grounding?"
+QUESTION_TITLE = "Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
+FOLLOW_UP = "Which benchmarks was it evaluated on?"
+BIT_QUESTION = "What top-1 accuracy does Big Transfer (BiT) reach on ImageNet?"
+OFF_TOPIC = "What is the recipe for a chocolate cake?"
+
+pytestmark = pytest.mark.server
+
+
+# ---- servers -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(assistant, **kwargs):
+    from rag_assistant.ui import build_app
+
+    demo = build_app(assistant, **kwargs)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True, quiet=True)
+    return demo, url.rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def server(assistant):
+    demo, url = launch(assistant)
+    yield url
+    demo.close()
+
+
+# ---- browser ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Tab:
+    """One browser tab on the app, recording every request that leaves 127.0.0.1 and page errors."""
+
+    def __init__(self, context, url: str):
+        self.url, self.external, self.errors = url, [], []
+        self.page = context.new_page()
+        self.page.on("request", self._request)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.goto(url)
+        self.page.wait_for_selector("#ra-chat .ra-log")
+
+    def _request(self, request) -> None:
+        from urllib.parse import urlparse
+
+        parsed = urlparse(request.url)
+        if parsed.scheme in ("data", "blob"):
+            return
+        if parsed.hostname not in ("127.0.0.1", "localhost"):
+            self.external.append(request.url)
+
+    def done_count(self) -> int:
+        return self.page.locator("#ra-chat .ra-bot .ra-bubble:not(.ra-streaming)").count()
+
+    def ask(self, text: str, timeout: float = 60_000, via_button: bool = False) -> None:
+        asked = self.page.locator("#ra-chat .ra-user").count()
+        self.page.locator("#ra-question textarea").fill(text)
+        if via_button:
+            self.page.locator("#ra-send").click()
+        else:
+            self.page.locator("#ra-question textarea").press("Enter")
+        self.page.wait_for_function(
+            "n => document.querySelectorAll('#ra-chat .ra-user').length > n", arg=asked, timeout=10_000)
+        self.wait_done(timeout)
+
+    def wait_done(self, timeout: float = 60_000) -> None:
+        self.page.wait_for_function(
+            """() => {
+                const users = document.querySelectorAll('#ra-chat .ra-user').length;
+                const done = document.querySelectorAll('#ra-chat .ra-bot .ra-bubble:not(.ra-streaming)').length;
+                return users > 0 && users === done;
+            }""", timeout=timeout)
+
+    def last_bot(self):
+        return self.page.locator("#ra-chat .ra-bot").last
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"ui-{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def check_clean(self) -> None:
+        assert self.external == [], f"requests left 127.0.0.1: {self.external}"
+        assert self.errors == [], f"page errors: {self.errors}"
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+ORDER_JS = """() => {
+  window.__order = [];
+  const note = (what) => { if (!window.__order.includes(what)) window.__order.push(what); };
+  new MutationObserver(() => {
+    if (document.querySelector('#ra-sources .ra-src')) note('sources');
+    const bots = document.querySelectorAll('#ra-chat .ra-bot .ra-bubble');
+    const last = bots[bots.length - 1];
+    if (last && last.querySelector('p')) note('text');
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+# ---- tests -----------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_answer_sources_citation_links_and_follow_up(server, context):
+    tab = Tab(context, server)
+    page = tab.page
+    page.wait_for_selector(".ra-status.ra-ready", timeout=30_000)
+    assert "282 papers" in page.locator("#ra-status").inner_text()
+    page.wait_for_selector("#ra-chat .ra-welcome:has-text('282 paper abstracts')")
+    tab.shot("welcome")
+    page.evaluate(ORDER_JS)
+    tab.ask(QUESTION)
+
+    # the sources panel filled before any answer text, and it shows the cited paper with its evidence
+    assert page.evaluate("window.__order")[0] == "sources"
+    bot = tab.last_bot()
+    assert QUESTION_TITLE in bot.locator(".ra-refs").inner_text()
+    cited = page.locator("#ra-sources .ra-current .ra-src.ra-cited")
+    assert cited.count() >= 1
+    assert QUESTION_TITLE in cited.first.locator(".ra-title").inner_text()
+    assert cited.first.locator(".ra-evidence mark").count() >= 1
+    assert page.locator("#ra-sources .ra-current .ra-src").count() == 8  # default k
+
+    # [n] is a link to its source entry: clicking it scrolls to and flashes that card
+    link = bot.locator("p a.ra-cite").first
+    target = link.get_attribute("data-target")
+    assert link.get_attribute("href") == f"#{target}"
+    link.click()
+    card = page.locator(f"#{target}")
+    page.wait_for_function("id => document.getElementById(id).classList.contains('ra-flash')", arg=target)
+    assert card.is_visible()
+    tab.shot("answer")
+
+    # a follow-up uses the conversation: "it" resolves to the paper above
+    tab.ask(FOLLOW_UP, via_button=True)
+    follow = tab.last_bot()
+    assert "R^2" in follow.locator(".ra-refs").inner_text()
+    assert page.locator("#ra-sources details.ra-earlier").count() == 1  # earlier sources kept, collapsed
+    tab.shot("follow-up")
+    tab.check_clean()
+
+
+@pytest.mark.browser
+def test_bad_input_gets_a_clear_message_and_nothing_executes(server, context):
+    tab = Tab(context, server)
+    page = tab.page
+
+    tab.ask("", via_button=True)
+    assert "empty" in tab.last_bot().locator(".ra-error").inner_text().lower()
+    assert "(empty message)" in page.locator("#ra-chat .ra-user").last.inner_text()
+
+    tab.ask("a" * 20_000)
+    message = tab.last_bot().locator(".ra-error").inner_text()
+    assert "20,000" in message and "limit" in message
+    assert "more characters" in page.locator("#ra-chat .ra-user").last.inner_text()
+
+    tab.ask("🤔🤔 🙈")
+    assert "no words" in tab.last_bot().locator(".ra-error").inner_text()
+
+    hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> ' + BIT_QUESTION
+    tab.ask(hostile)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#ra-chat img, #ra-chat script, #ra-sources img, #ra-sources script").count() == 0
+    assert "<script>window.__pwned=1</script>" in page.locator("#ra-chat .ra-user").last.inner_text()
+    assert "Big Transfer" in tab.last_bot().inner_text()  # still answered, as text
+    assert "Traceback" not in page.locator("#ra-chat").inner_text()
+    tab.shot("bad-input")
+    tab.check_clean()
+
+
+@pytest.mark.browser
+def test_abstention_is_distinct_and_new_conversation_clears(server, context):
+    tab = Tab(context, server)
+    page = tab.page
+    tab.ask(BIT_QUESTION)
+    page.locator("#ra-new").click()
+    page.wait_for_selector("#ra-chat .ra-welcome")
+    assert page.locator("#ra-sources .ra-src").count() == 0
+
+    page.locator("#ra-examples button", has_text="Deep Residual").click()  # an example question asks at once
+    tab.wait_done()
+    assert "Deep Residual Learning" in tab.last_bot().locator(".ra-refs").inner_text()
+    page.locator("#ra-new").click()
+    page.wait_for_selector("#ra-chat .ra-welcome")
+
+    tab.ask(OFF_TOPIC)
+    notice = tab.last_bot().locator(".ra-notice.ra-abstain")
+    assert "Not covered by this collection" in notice.inner_text()
+    assert tab.last_bot().locator("a.ra-cite").count() == 0
+    badges = page.locator("#ra-sources .ra-current .ra-badge.ra-not-evidence")
+    assert badges.count() == page.locator("#ra-sources .ra-current .ra-src").count() > 0
+    assert "not evidence" in page.locator("#ra-sources .ra-banner").inner_text()
+    tab.shot("abstention")
+    tab.check_clean()
+
+
+@pytest.mark.browser
+def test_browse_search_lists_papers_without_the_llm(server, context):
+    tab = Tab(context, server)
+    page = tab.page
+    page.get_by_role("tab", name="Browse papers").click()
+    box = page.locator("#ra-search-query textarea, #ra-search-query input").first
+    box.fill("knowledge distillation")
+    box.press("Enter")
+    page.wait_for_selector("#ra-search-results .ra-results-head")
+    results = page.locator("#ra-search-results .ra-src")
+    assert results.count() == 10
+    assert "Distillation" in results.first.locator(".ra-title").inner_text()
+    assert results.first.locator("mark.ra-kw").count() >= 1
+    assert "similarity" in results.first.locator(".ra-src-meta").inner_text()
+    tab.shot("browse")
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_selector("#ra-search-results .ra-notice.ra-error")
+    tab.check_clean()
+
+
+@pytest.mark.browser
+def test_several_tabs_each_get_their_answer(server, browser):
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 800}) for _ in range(3)]
+    try:
+        tabs = [Tab(c, server) for c in contexts]
+        questions = [QUESTION, BIT_QUESTION, "Which methods make transfer learning parameter-efficient?"]
+        for tab, question in zip(tabs, questions):
+            tab.page.locator("#ra-question textarea").fill(question)
+        for tab in tabs:
+            tab.page.locator("#ra-send").click()
+        for tab in tabs:
+            tab.page.wait_for_selector("#ra-chat .ra-user")
+            tab.wait_done()
+        assert QUESTION_TITLE in tabs[0].last_bot().inner_text()
+        assert "Big Transfer" in tabs[1].last_bot().inner_text()
+        assert tabs[2].last_bot().locator("li").count() >= 2  # a list answer
+        for tab in tabs:
+            assert tab.last_bot().locator("a.ra-cite").count() >= 1
+            tab.check_clean()
+    finally:
+        for c in contexts:
+            c.close()
+
+
+@pytest.mark.browser
+def test_status_while_the_index_opens_then_answers(assistant, context):
+    pending: Future = Future()
+    demo, url = launch(pending)
+    try:
+        tab = Tab(context, url)
+        page = tab.page
+        page.wait_for_selector(".ra-status.ra-loading")
+        assert "Opening the paper index" in page.locator("#ra-status").inner_text()
+        page.locator("#ra-question textarea").fill(BIT_QUESTION)
+        page.locator("#ra-send").click()
+        page.wait_for_selector("#ra-chat .ra-working")
+        assert "Opening the paper index" in tab.last_bot().inner_text()
+        tab.shot("loading")
+        pending.set_result(assistant)
+        page.wait_for_selector(".ra-status.ra-ready", timeout=15_000)
+        tab.wait_done()
+        assert "Big Transfer" in tab.last_bot().locator(".ra-refs").inner_text()
+        tab.check_clean()
+    finally:
+        demo.close()
+
+
+def test_api_ask_and_search_with_gradio_client(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    assert set(client.view_api(return_format="dict")["named_endpoints"]) == {"/ask", "/search"}
+
+    result = client.predict(BIT_QUESTION, api_name="/ask")
+    assert not result["abstained"] and "[1]" in result["answer"]
+    assert result["citations"] and "Big Transfer" in result["citations"][0]["title"]
+    assert result["citations"][0]["evidence"]
+    assert len(result["sources"]) == 8
+
+    follow = client.predict(FOLLOW_UP, history=[[QUESTION, "R^2-Tuning adapts CLIP [1]."]], k=5, api_name="/ask")
+    assert any("R^2" in c["title"] for c in follow["citations"]) and len(follow["sources"]) == 5
+
+    hits = client.predict("knowledge distillation", 3, api_name="/search")
+    assert len(hits) == 3 and all({"rank", "title", "score", "similarity", "text"} <= set(h) for h in hits)
+
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="empty"):
+        client.predict("   ", api_name="/ask")
+
+
+# ---- the real LLM ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def llm_server(config):
+    from rag_assistant import Assistant
+
+    assistant = Assistant.from_config(config.replace(generator="llama_cpp"))  # the default local model
+    demo, url = launch(assistant)
+    yield url
+    demo.close()
+
+
+@pytest.mark.llm
+@pytest.mark.browser
+def test_real_llm_streams_a_cited_answer_and_stop_works(llm_server, context):
+    tab = Tab(context, llm_server)
+    page = tab.page
+    page.wait_for_selector(".ra-status.ra-ready", timeout=30_000)
+    assert "loads with the first answer" in page.locator("#ra-status").inner_text()
+
+    page.locator("#ra-question textarea").fill(BIT_QUESTION)
+    page.locator("#ra-question textarea").press("Enter")
+    page.wait_for_selector("#ra-sources .ra-src")  # sources before the model has written anything
+    tab.wait_done(timeout=180_000)
+    bot = tab.last_bot()
+    assert bot.locator("a.ra-cite").count() >= 1, bot.inner_text()
+    assert "Big Transfer" in bot.locator(".ra-refs").inner_text()
+    assert page.locator("#ra-sources .ra-current .ra-src.ra-cited").count() >= 1
+    page.wait_for_selector(".ra-status.ra-ready:has-text('answers by')", timeout=10_000)
+    tab.shot("llm-answer")
+
+    # Stop cancels a running answer; the next question is answered normally afterwards
+    page.locator("#ra-question textarea").fill(QUESTION)
+    page.locator("#ra-question textarea").press("Enter")
+    page.wait_for_selector("#ra-chat .ra-bot:last-child .ra-streaming")
+    page.wait_for_selector("#ra-sources .ra-current .ra-src.ra-pending")
+    tab.shot("llm-streaming")
+
+    # while the model works on this answer, search (its own concurrency group) still answers at once
+    from gradio_client import Client
+
+    client = Client(llm_server, verbose=False)
+    start = time.perf_counter()
+    assert len(client.predict("knowledge distillation", 3, api_name="/search")) == 3
+    assert time.perf_counter() - start < 5
+    assert page.locator("#ra-chat .ra-bot:last-child .ra-streaming").count() == 1  # still answering
+
+    page.locator("#ra-stop").click()
+    page.wait_for_selector("#ra-chat .ra-bot:last-child .ra-stopped", timeout=10_000)
+    tab.ask("Which benchmarks was R2-Tuning evaluated on?", timeout=180_000)
+    assert tab.last_bot().locator(".ra-meta").count() == 1
+    tab.check_clean()
