@@ -177,7 +177,7 @@ class Assistant:
         question = self._check(question)
         history = [(str(q), str(a)) for q, a in (history or [])][-4:]
         query = self.standalone_query(question, history)
-        k = k or max(self.config.list_max_papers, 5)
+        k = k or 10
         hits = self.retriever.search(query, k=k)
         retrieval_s = time.perf_counter() - start
         relevance = assess_relevance(question, hits, self.papers, self.config.abstain_similarity)
@@ -194,7 +194,7 @@ class Assistant:
         cfg = self.config
         query_vector = self.embedder.embed_query(query)
         if answering.is_list_question(question):
-            chosen = answering.list_candidates(hits, query, cfg.abstain_similarity, 0.12, cfg.list_max_papers)
+            chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers)
             sources = select_sources(chosen, self.sentences, query, query_vector, len(chosen), 2 * len(chosen), 1)
             sources = [_renumber(s, hits) for s in sources]
             result, mode = answering.list_answer(sources), "list"

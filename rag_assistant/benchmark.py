@@ -140,7 +140,7 @@ def _peak_rss() -> int:
 
 
 def _child_config(p: dict, **extra) -> Config:
-    values = {k: p[k] for k in ("data_dir", "generator", "llm_model", "chroma_url") if p.get(k)}
+    values = {k: p[k] for k in ("data_dir", "generator", "llm_model", "chroma_url") if p.get(k) and k not in extra}
     if p.get("corpus"):
         values["corpus_paths"] = tuple(Path(c) for c in p["corpus"])
     return Config.from_env(**values, **extra)
@@ -234,11 +234,15 @@ def child_main(argv: list[str]) -> int:
 
 
 # ---- in-process measurements ------------------------------------------------------------
-def _latencies(search, queries, warmup, clear=None) -> list[float]:
+def _latencies(search, queries, warmup, clear=None, budget_s: float = 90.0, min_queries: int = 10) -> list[float]:
+    """Per-query seconds after warm-up; stops early (after ``min_queries``) once ``budget_s`` is spent."""
     for q in warmup:
         search(q)
-    times = []
+    times: list[float] = []
+    began = time.perf_counter()
     for q in queries:
+        if len(times) >= min_queries and time.perf_counter() - began > budget_s:
+            break
         if clear:
             clear()
         start = time.perf_counter()

@@ -66,7 +66,9 @@ class Config:
     max_question_chars: int = 2000
     evidence_papers: int = 3  # prompt tokens are the main cost on CPU: ~250 tokens of evidence
     evidence_sentences: int = 5
-    list_max_papers: int = 8
+    list_max_papers: int = 5  # "which papers...?" lists: see answering.list_candidates
+    list_min_similarity: float = 0.45
+    list_margin: float = 0.15
     generator: str = "llama_cpp"  # "llama_cpp", "transformers" or "extractive"
     llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id
     llm_context: int = 2048
