@@ -39,10 +39,11 @@ EXAMPLES = (
     "How much faster are the distilled crowd counting models?",
     "What does Deep Residual Learning propose to ease the training of deep networks?",
 )
-DEFAULT_K = 8
+DEFAULT_K = 10  # sources per answer in the UI (the slider's start value; Assistant.stream's own default)
 GENERIC_ERROR = "Something went wrong on the server while answering (the details are in its log). Please try again."
 LLM_GROUP, RETRIEVAL_GROUP = "llm", "retrieval"
 RETRIEVAL_CONCURRENCY = 2
+STREAM_INTERVAL_S = 0.08
 
 
 class Backend:
@@ -227,11 +228,13 @@ class ChatUI:
                 self.backend.load_model()  # a failure surfaces again from the stream below
             turn.note = "Writing the answer…"
             yield (*self._views(conv), conv)
+            shown = 0.0
             for event in events:
                 if turn.state != "streaming":
                     break
                 _apply(turn, event)
-                if isinstance(event, str):
+                if isinstance(event, str) and time.monotonic() - shown >= STREAM_INTERVAL_S:
+                    shown = time.monotonic()  # at most ~12 re-renders a second; the last one is below
                     yield self._views(conv)[0], gr.skip(), conv
             if turn.state == "streaming":  # the stream ended without its Answer
                 raise RuntimeError("Assistant.stream ended without an Answer")
@@ -429,8 +432,8 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
         timer = gr.Timer(1.0)
         with gr.Row(elem_id="ra-topbar", equal_height=True):
             gr.HTML('<div class="ra-brand"><h1>Paper assistant</h1><p>Cited answers from a local collection of paper '
-                    "abstracts · runs offline</p></div>", scale=3)
-            status = gr.HTML(ui.status()[0], elem_id="ra-status", scale=2)
+                    "abstracts · runs offline</p></div>", scale=3, min_width=280)
+            status = gr.HTML(ui.status()[0], elem_id="ra-status", scale=2, min_width=280)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 with gr.Row(equal_height=False):
@@ -522,6 +525,6 @@ def serve(config: Config | None = None, host: str = "127.0.0.1", port: int = 786
             future.set_exception(exc)
 
     threading.Thread(target=open_index, name="rag-ui-index", daemon=True).start()
-    demo = build_app(future, preload_model=True, default_k=max(config.list_max_papers, 5))
+    demo = build_app(future, preload_model=True)
     print(f"Paper assistant: http://{host}:{port}  (the index opens in the background; Ctrl+C stops)", flush=True)
     demo.launch(server_name=host, server_port=port, **launch_kwargs)

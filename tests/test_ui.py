@@ -155,7 +155,9 @@ def test_answer_sources_citation_links_and_follow_up(server, context):
     assert cited.count() >= 1
     assert QUESTION_TITLE in cited.first.locator(".ra-title").inner_text()
     assert cited.first.locator(".ra-evidence mark").count() >= 1
-    assert page.locator("#ra-sources .ra-current .ra-src").count() == 8  # default k
+    from rag_assistant.ui import DEFAULT_K
+
+    assert page.locator("#ra-sources .ra-current .ra-src").count() == DEFAULT_K  # the k setting
 
     # [n] is a link to its source entry: clicking it scrolls to and flashes that card
     link = bot.locator("p a.ra-cite").first
@@ -304,11 +306,12 @@ def test_api_ask_and_search_with_gradio_client(server):
     client = Client(server, verbose=False)
     assert set(client.view_api(return_format="dict")["named_endpoints"]) == {"/ask", "/search"}
 
-    result = client.predict(BIT_QUESTION, api_name="/ask")
+    result = client.predict(BIT_QUESTION, k=6, api_name="/ask")
     assert not result["abstained"] and "[1]" in result["answer"]
     assert result["citations"] and "Big Transfer" in result["citations"][0]["title"]
     assert result["citations"][0]["evidence"]
-    assert len(result["sources"]) == 8
+    assert len(result["sources"]) == 6
+    assert client.predict(BIT_QUESTION, api_name="/ask")["sources"]  # k defaults to the Assistant's
 
     follow = client.predict(FOLLOW_UP, history=[[QUESTION, "R^2-Tuning adapts CLIP [1]."]], k=5, api_name="/ask")
     assert any("R^2" in c["title"] for c in follow["citations"]) and len(follow["sources"]) == 5
@@ -373,3 +376,12 @@ def test_real_llm_streams_a_cited_answer_and_stop_works(llm_server, context):
     tab.ask("Which benchmarks was R2-Tuning evaluated on?", timeout=180_000)
     assert tab.last_bot().locator(".ra-meta").count() == 1
     tab.check_clean()
+
+
+def test_example_questions_are_answered_from_the_collection(assistant):
+    from rag_assistant.ui import EXAMPLES
+
+    assert 4 <= len(EXAMPLES) <= 6
+    for question in EXAMPLES:
+        answer = assistant.ask(question)
+        assert not answer.abstained and answer.citations, question
