@@ -1,0 +1,98 @@
+"""Benchmark building blocks (no timed assertions: the machine is noisy)."""
+import json
+
+import numpy as np
+import pytest
+
+from rag_assistant import benchmark
+from rag_assistant.corpus import load_corpus
+from rag_assistant.types import Paper
+
+
+@pytest.fixture(scope="module")
+def papers(corpus_dir):
+    return load_corpus([corpus_dir])
+
+
+def test_synthetic_collection_is_deterministic_and_sized(papers):
+    sentences, collection = benchmark.synthetic_collection(papers, 500, seed=3)
+    again = benchmark.synthetic_collection(papers, 500, seed=3)[1]
+    assert collection == again
+    chunks = [t for _, texts, _ in collection for t in texts]
+    assert len(chunks) == 500
+    assert len({title for title, _, _ in collection}) == len(collection)  # unique titles -> unique paper ids
+    assert all(1 <= len(texts) <= 3 for _, texts, _ in collection)
+    assert all(600 <= len(c) <= 900 + 600 for c in chunks)  # grows sentence by sentence past the target
+    for _, texts, ids in collection:
+        for text, chosen in zip(texts, ids):
+            assert text == " ".join(sentences[i] for i in chosen)
+    assert benchmark.synthetic_collection(papers, 500, seed=4)[1] != collection
+
+
+def test_synthetic_vectors_are_normalized_means(papers):
+    sentences, collection = benchmark.synthetic_collection(papers, 50)
+    rng = np.random.default_rng(0)
+    sentence_vectors = rng.standard_normal((len(sentences), 8)).astype(np.float32)
+    vectors = benchmark.synthetic_vectors(sentence_vectors, collection)
+    assert vectors.shape == (50, 8) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    first_ids = collection[0][2][0]
+    mean = sentence_vectors[first_ids].mean(axis=0)
+    assert float(vectors[0] @ (mean / np.linalg.norm(mean))) > 0.99
+
+
+def test_corpus_sample_is_a_valid_corpus_file(papers, tmp_path):
+    _, collection = benchmark.synthetic_collection(papers, 120)
+    path = tmp_path / "sample.jsonl"
+    count = benchmark.write_corpus_sample(collection, 40, path)
+    parsed = load_corpus([path])
+    assert len(parsed) == count and all(isinstance(p, Paper) for p in parsed)
+    assert 40 <= sum(len(texts) for _, texts, _ in collection[:count]) < 43
+
+
+def _fake_result(ours_p50=4.0, stock_p50=16.0, stock_precision=0.5):
+    ingest = {"ours": {"papers": 282, "chunks": 600, "seconds": 10.0, "chunks_per_s": 60.0, "papers_per_s": 28.2},
+              "stock": {"papers": 282, "chunks": 700, "seconds": 70.0, "chunks_per_s": 10.0, "papers_per_s": 4.0}}
+    lat = {"ours": {"n": 50, "p50_ms": 20.0, "p95_ms": 30.0, "mean_ms": 21.0},
+           "stock": {"n": 50, "p50_ms": 25.0, "p95_ms": 40.0, "mean_ms": 26.0}}
+    answer = {"n": 10, "ttft_p50_s": 1.5, "total_p50_s": ours_p50, "total_p95_s": 7.0, "tokens_per_s_p50": 20.0,
+              "citation_precision": 0.9, "citation_recall": 0.8, "modes": {"generated": 10}, "peak_rss_gb": 1.2,
+              "cold_start_s": 9.0, "open_s": 2.0}
+    stock = dict(answer, total_p50_s=stock_p50, citation_precision=stock_precision, ttft_p50_s=3.0)
+    return {"created": "now", "plan": {"quick": True}, "runtime_s": 100.0, "errors": {"x": "RuntimeError: boom"},
+            "ingest": {"bundled": ingest}, "retrieval": {"bundled": lat, "synthetic": lat},
+            "synthetic_index": {"chunks": 10000, "papers": 5000, "build_s": 17.0},
+            "answers": {"ours": answer, "stock": stock, "llm": "llama.cpp:test"}}
+
+
+def test_targets_and_markdown():
+    result = _fake_result()
+    rows = {t["measure"]: t for t in benchmark.targets(result)}
+    assert rows["Ingest throughput, bundled collection (chunks/s)"]["ratio"] == 6.0
+    assert rows["Ingest throughput, bundled collection (chunks/s)"]["result"] == "PASS"
+    assert rows["Retrieval p50, 282 papers (ms)"]["result"] == "PASS"
+    assert rows["Retrieval p50, synthetic chunks (ms)"]["result"] == "PASS"
+    assert rows["Total answer time p50 (s)"]["ratio"] == 4.0
+    assert rows["Total answer time p50 (s)"]["result"] == "PASS"
+    assert rows["Time to first token p50 (s)"]["result"] == "PASS"
+    assert rows["Peak memory, RSS (GB)"]["result"] == "PASS"
+    result["targets"] = benchmark.targets(result)
+    markdown = benchmark.render_markdown(result)
+    assert "| Measure | rag_assistant | stock LangChain | ratio | target | result |" in markdown
+    assert "6.00x" in markdown and "PASS" in markdown and "RuntimeError: boom" in markdown
+    json.dumps(result)
+
+
+def test_answer_speed_target_needs_both_speed_and_precision():
+    slow = {t["measure"]: t for t in benchmark.targets(_fake_result(ours_p50=8.0, stock_p50=16.0))}
+    assert slow["Total answer time p50 (s)"]["result"] == "FAIL"  # only 2x faster
+    imprecise = {t["measure"]: t for t in benchmark.targets(_fake_result(stock_precision=0.95))}
+    assert imprecise["Total answer time p50 (s)"]["result"] == "FAIL"
+    assert imprecise["Citation precision (same questions)"]["result"] == "FAIL"
+
+
+def test_bad_arguments_exit_2(config, tmp_path, capsys):
+    assert benchmark.main(["--synthetic-chunks", "5"], config) == 2
+    assert benchmark.main(["--questions", str(tmp_path / "missing.jsonl")], config) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
