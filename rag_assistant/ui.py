@@ -446,7 +446,7 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
                         with gr.Row(elem_id="ra-composer"):
                             question = gr.Textbox(
                                 show_label=False, container=False, lines=1, max_lines=6, scale=8,
-                                placeholder="Ask a question about the papers…  (Enter sends, Shift+Enter adds a line)",
+                                placeholder="Ask a question about the papers…  (Enter sends)",
                                 elem_id="ra-question", autofocus=True)
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ra-send")
                             stop = gr.Button("Stop", variant="stop", scale=1, min_width=72, elem_id="ra-stop")

@@ -92,7 +92,8 @@ a.ra-cite:hover, a.ra-cite:focus-visible { background: var(--ra-accent); color: 
   background: var(--ra-accent); animation: ra-blink 1s steps(2) infinite; }
 @keyframes ra-blink { 50% { opacity: 0; } }
 .ra-stopped { margin-top: .35rem; font-size: .84rem; font-style: italic; color: var(--ra-muted); }
-.ra-welcome { margin: auto; max-width: 36rem; text-align: center; color: var(--ra-muted); line-height: 1.6; }
+.ra-log:has(.ra-welcome) { justify-content: center; }
+.ra-welcome { margin: 0 auto !important; max-width: 36rem; text-align: center; color: var(--ra-muted); line-height: 1.6; }
 .ra-welcome h3 { color: var(--ra-text); font-size: 1.15rem; font-weight: 600; margin: 0 0 .5rem; }
 .ra-muted { color: var(--ra-muted); }
 
@@ -157,7 +158,7 @@ details.ra-earlier > summary { cursor: pointer; font-size: .85rem; color: var(--
 
 /* browse */
 #ra-search-row { align-items: end; gap: .6rem; }
-#ra-search-btn { align-self: stretch; max-height: 4.6rem; }
+#ra-search-btn { align-self: flex-end; margin-bottom: .55rem; }
 .ra-results { max-width: 980px; }
 .ra-results-head { font-size: .9rem; color: var(--ra-muted); margin: .3rem 0 .7rem; }
 .ra-snippet { font-size: .88rem; line-height: 1.55; margin: 0; color: var(--ra-text); }
