@@ -36,6 +36,7 @@ def titles_in(text: str, titles: Sequence[str]) -> list[str]:
 
 
 SELF_CONTAINED_SIMILARITY = 0.5  # a question retrieving this well on its own needs no context
+OFF_TOPIC_SIMILARITY = 0.3  # ...and one this far from every paper is a new, off-topic question
 
 
 def standalone_query(question: str, history: History, titles: Sequence[str],
@@ -44,12 +45,17 @@ def standalone_query(question: str, history: History, titles: Sequence[str],
 
     Context is added when the question refers back ("it", "the method"...) or, given a
     ``similarity`` probe (best retrieval similarity of a query), when the question alone
-    matches the collection only weakly ("How big was the improvement in the few-shot setting?").
+    matches the collection only weakly ("How big was the improvement in the few-shot setting?") but
+    not so weakly that it is a new, off-topic question ("What is a good chocolate cake recipe?").
     """
     if not history:
         return question
-    if not is_follow_up(question) and (similarity is None or similarity(question) >= SELF_CONTAINED_SIMILARITY):
-        return question
+    if not is_follow_up(question):
+        if similarity is None:
+            return question
+        alone = similarity(question)
+        if alone >= SELF_CONTAINED_SIMILARITY or alone < OFF_TOPIC_SIMILARITY:
+            return question
     previous_question, previous_answer = history[-1]
     named = titles_in(previous_answer, titles)
     context = " ".join(named[:2]) if named else previous_question

@@ -6,6 +6,7 @@ cosine similarity (the relevance signal used to abstain) and its best chunk.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ class KeywordIndex:
         self._stemmer = Stemmer.Stemmer("english")
         self.paper_ids = [p.paper_id for p in papers]
         self.stopwords = _stopwords()
+        self._lock = threading.Lock()  # the Snowball stemmer object is not thread-safe
         self.retriever = bm25s.BM25()
         if papers:
             tokens = bm25s.tokenize(
@@ -70,8 +72,9 @@ class KeywordIndex:
         """(paper_id, bm25 score) best first; empty when no query term is in the vocabulary."""
         if not self.paper_ids:
             return []
-        tokens = self._bm25s.tokenize([_split_compounds(query)], stopwords=self.stopwords, stemmer=self._stemmer,
-                                      show_progress=False)
+        with self._lock:
+            tokens = self._bm25s.tokenize([_split_compounds(query)], stopwords=self.stopwords,
+                                          stemmer=self._stemmer, show_progress=False)
         if not tokens.ids or not tokens.ids[0]:
             return []
         k = min(k, len(self.paper_ids))

@@ -65,3 +65,6 @@ def test_follow_up_query_brings_the_earlier_paper(assistant):
     # A self-contained question in the same conversation is left alone.
     own = "Which papers learn representations of point clouds with self-supervision?"
     assert assistant.standalone_query(own, history) == own
+    # So is a new, off-topic question: it must be able to abstain.
+    cake = "What is a good recipe for a chocolate cake?"
+    assert assistant.standalone_query(cake, history) == cake
