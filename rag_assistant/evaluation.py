@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -287,6 +288,13 @@ def recall_curve(questions: Sequence[Question], outcomes: Sequence[Outcome], max
             for k in range(1, max_k + 1)]
 
 
+def _load() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
 # ---- command line -----------------------------------------------------------------------
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit code 2 via RagAssistantError
@@ -345,6 +353,7 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
     from .assistant import Assistant
 
     started = time.perf_counter()
+    load_start = _load()
     assistant = Assistant.from_config(config, progress=progress)
     known = {M.normalize_title(p.title) for p in assistant.papers.values()}
     missing = {t for q in questions for t in q.gold_titles if M.normalize_title(t) not in known}
@@ -380,7 +389,7 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
         seconds["langchain"] = time.perf_counter() - t
     curves = {name: recall_curve(questions, outcomes) for name, outcomes in runs.items()}
     return {"runs": runs, "systems": summarize(questions, runs), "recall_curves": curves, "seconds": seconds,
-            "runtime_s": time.perf_counter() - started,
+            "runtime_s": time.perf_counter() - started, "load_average": [load_start, _load()],
             "setup": {"generator": config.generator if not retrieval_only else "none (retrieval only)",
                       "llm_model": getattr(generator, "name", None) or ("-" if generator is None else config.llm_model),
                       "papers": len(assistant.papers), "embedder": assistant.embedder.name,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -94,7 +95,9 @@ def render_markdown(questions, result: dict, args: dict, created: str) -> str:
         f"generator: {setup['generator']} ({setup['llm_model']}), max {setup['llm_max_tokens']} new tokens; "
         f"embedder: {setup['embedder']}; collection: {setup['papers']} papers",
         f"- Runtime: {result['runtime_s']:.0f} s in all ("
-        + ", ".join(f"{SYSTEM_LABELS.get(n, n)} {s:.0f} s" for n, s in result["seconds"].items()) + ")",
+        + ", ".join(f"{SYSTEM_LABELS.get(n, n)} {s:.0f} s" for n, s in result["seconds"].items()) + "); "
+        f"load average at start / end {result.get('load_average', ['n/a', 'n/a'])[0]} / "
+        f"{result.get('load_average', ['n/a', 'n/a'])[1]} on {os.cpu_count()} cores",
     ]
     ours_modes = systems.get("ours", {}).get("overall", {}).get("modes")
     if ours_modes:
@@ -189,6 +192,7 @@ def write_eval_report(out: Path, questions, result: dict, args: dict) -> dict[st
                       "by_type": {t: sum(q.type == t for q in questions) for t in dict.fromkeys(q.type
                                                                                      for q in questions)}},
         "runtime_s": result["runtime_s"],
+        "load_average": result.get("load_average"),
         "system_seconds": result["seconds"],
         "systems": {n: {"overall": s["overall"], "by_type": s["by_type"]} for n, s in systems.items()},
         "recall_curves": result["recall_curves"],
