@@ -18,7 +18,7 @@ from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus
 from .errors import IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, select_sources
-from .retrieval import assess_relevance
+from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
 INDEX_VERSION = "v1"
@@ -29,8 +29,6 @@ class Assistant:
     """Grounded question answering over a paper collection."""
 
     def __init__(self, config: Config, embedder, store):
-        from .retrieval import HybridRetriever, KeywordIndex
-
         self.config = config
         self.embedder = embedder
         self.store = store
@@ -52,9 +50,8 @@ class Assistant:
         from .embedding import Embedder
         from .store import ChromaStore
 
-        config = config or Config.from_env(**overrides)
-        if overrides and config is not None:
-            config = config.replace(**overrides)
+        overrides = {key: value for key, value in overrides.items() if value is not None}
+        config = config.replace(**overrides) if config else Config.from_env(**overrides)
         embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size)
         fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
         store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, fingerprint)
@@ -66,10 +63,9 @@ class Assistant:
                 )
             if outdated:
                 store.delete_where(lambda chunk_id: True)
-            assistant = cls(config, embedder, store)
+        assistant = cls(config, embedder, store)
+        if store.count() == 0:
             assistant.ingest(config.corpus_paths, progress=progress)
-        else:
-            assistant = cls(config, embedder, store)
         if generator is not None:
             assistant._generator = generator
         return assistant
@@ -112,8 +108,6 @@ class Assistant:
         return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)
 
     def _refresh_papers(self) -> None:
-        from .retrieval import KeywordIndex
-
         papers = {p.paper_id: p for p in self.store.papers()}
         self.retriever.papers = papers
         self.retriever.keyword = KeywordIndex(list(papers.values()))
