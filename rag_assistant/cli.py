@@ -35,10 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", parents=[common], help="serve the chat web UI on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
-    p = sub.add_parser("eval", parents=[common], help="evaluate on a question file")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p = sub.add_parser("bench", parents=[common], help="benchmark speed and memory against the stock recipe")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
+    # eval and bench parse their own options (see `rag-assistant eval -- --help`)
+    sub.add_parser("eval", parents=[common], help="evaluate on a question file", add_help=False)
+    sub.add_parser("bench", parents=[common], help="benchmark speed and memory against the stock recipe",
+                   add_help=False)
     return parser
 
 
@@ -116,7 +116,12 @@ COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": 
 
 def main(argv: list[str] | None = None) -> int:
     apply_offline_env()
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command in ("eval", "bench"):
+        args.rest = [a for a in rest if a != "--"]
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return COMMANDS[args.command](args)
     except RagAssistantError as exc:
