@@ -195,8 +195,9 @@ class Assistant:
             yield result.text
             first = time.perf_counter() - start
         else:
-            sources = select_sources(hits, self.sentences, query, query_vector, cfg.evidence_papers,
-                                     cfg.evidence_sentences)
+            focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
+            sources = select_sources(focused, self.sentences, query, query_vector, len(focused),
+                                     cfg.evidence_sentences, per_paper=2 if len(focused) > 1 else cfg.evidence_sentences)
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:

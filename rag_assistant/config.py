@@ -66,6 +66,7 @@ class Config:
     max_question_chars: int = 2000
     evidence_papers: int = 3  # prompt tokens are the main cost on CPU: ~250 tokens of evidence
     evidence_sentences: int = 5
+    evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
     list_max_papers: int = 5  # "which papers...?" lists: see answering.list_candidates
     list_min_similarity: float = 0.45
     list_margin: float = 0.15
