@@ -15,6 +15,7 @@ from .terms import mentions, name_terms
 from .types import Hit, Paper
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
+_TOKEN = re.compile(r"[\w][\w\-]*")
 
 # Question words matter: bm25s' short English list lacks "what", "which", "how"... so titles
 # such as "What to Pre-Train on?" would outrank the paper an acronym question is about.
@@ -43,6 +44,8 @@ class KeywordIndex:
         self.paper_ids = [p.paper_id for p in papers]
         self.stopwords = _stopwords()
         self._lock = threading.Lock()  # the Snowball stemmer object is not thread-safe
+        self._tokens: dict[str, set[str]] | None = None
+        self._tokens_size = 0
         self.retriever = bm25s.BM25()
         if papers:
             tokens = bm25s.tokenize(
@@ -55,18 +58,27 @@ class KeywordIndex:
         """Papers that mention a rare name from the query (e.g. 'OSBORN'), best BM25 first.
 
         Dense embeddings know nothing of new acronyms; an exact, rare name is strong evidence.
+        A token index (built once) keeps this a dictionary lookup at any collection size.
         """
+        index = self._token_index(papers)
         found: list[str] = []
         for name in name_terms(query):
-            holders = [pid for pid, text in self._lowered(papers) if mentions(text, name)]
+            key = name.lower()
+            holders = index.get(key, set()) | index.get(key.replace("-", ""), set())
             if 0 < len(holders) <= RARE_NAME_PAPERS:
-                found += [pid for pid in holders if pid not in found]
+                found += sorted(pid for pid in holders if pid not in found)
         return found
 
-    def _lowered(self, papers: dict[str, Paper]):
-        if getattr(self, "_lower_cache", None) is None or len(self._lower_cache) != len(papers):
-            self._lower_cache = [(pid, f"{p.title} {p.abstract}".lower()) for pid, p in papers.items()]
-        return self._lower_cache
+    def _token_index(self, papers: dict[str, Paper]) -> dict[str, set[str]]:
+        if self._tokens is None or self._tokens_size != len(papers):
+            index: dict[str, set[str]] = {}
+            for pid, paper in papers.items():
+                for token in set(_TOKEN.findall(f"{paper.title} {paper.abstract}".lower())):
+                    token = token.strip("-")
+                    for key in {token, token.replace("-", ""), *token.split("-")}:
+                        index.setdefault(key, set()).add(pid)
+            self._tokens, self._tokens_size = index, len(papers)
+        return self._tokens
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(paper_id, bm25 score) best first; empty when no query term is in the vocabulary."""

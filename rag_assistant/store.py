@@ -18,6 +18,7 @@ from .types import Chunk, Paper
 
 UPSERT_BATCH = 4000
 ID_BATCH = 500  # SQLite caps the number of variables in one statement
+MAX_CHUNKS_PER_PAPER = 16  # abstracts give 1-3 chunks; ids beyond a paper's last chunk are simply absent
 
 
 @dataclass(frozen=True)
@@ -179,10 +180,13 @@ class ChromaStore:
         ]
 
     def best_chunks(self, embedding: np.ndarray, paper_ids: Sequence[str]) -> dict[str, tuple[float, str]]:
-        """Best chunk (cosine, text) of given papers, for hits that came from the keyword side."""
-        got = self.collection.get(
-            where={"paper_id": {"$in": list(paper_ids)}}, include=["embeddings", "documents", "metadatas"]
-        )
+        """Best chunk (cosine, text) of given papers, for hits that came from the keyword side.
+
+        Looked up by id (``{paper_id}:{position}``), an indexed get: a metadata filter would
+        scan the collection, seconds at 100k chunks.
+        """
+        ids = [f"{pid}:{i}" for pid in paper_ids for i in range(MAX_CHUNKS_PER_PAPER)]
+        got = self.collection.get(ids=ids, include=["embeddings", "documents", "metadatas"])
         best: dict[str, tuple[float, str]] = {}
         query = np.asarray(embedding, dtype=np.float32)
         for vector, doc, meta in zip(got["embeddings"], got["documents"], got["metadatas"]):
