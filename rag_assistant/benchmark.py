@@ -357,10 +357,16 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def _fmt_ratio(ratio) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.3f}x"
+
+
 def render_markdown(r: dict) -> str:
     from .reports import md_table
 
-    rows = [[t["measure"], _fmt(t["ours"]), _fmt(t["stock"]), "n/a" if t["ratio"] is None else f"{t['ratio']:.2f}x",
+    rows = [[t["measure"], _fmt(t["ours"]), _fmt(t["stock"]), _fmt_ratio(t["ratio"]),
              t["target"] or "-", t["result"] or "-"] for t in r["targets"]]
     lines = ["# Benchmark: rag_assistant vs the stock LangChain recipe", "",
              f"- Created {r['created']}; {'quick' if r['plan']['quick'] else 'full'} run in {r['runtime_s']:.0f} s; "
