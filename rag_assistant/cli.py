@@ -14,14 +14,23 @@ from .config import Config, apply_offline_env
 from .errors import RagAssistantError
 
 
-def _parser() -> argparse.ArgumentParser:
+def _global_flags(default) -> argparse.ArgumentParser:
+    """The global flags; the subcommands' copies default to SUPPRESS so that a flag given before
+    the subcommand (`rag-assistant --data-dir X search ...`) is not overwritten by their default."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, help="where the index and models live (env RAG_DATA_DIR)")
-    common.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL)")
-    common.add_argument("--generator", choices=["llama_cpp", "transformers", "extractive"], help="answer backend")
-    common.add_argument("--model", dest="llm_model", help="LLM: bundled name, .gguf path, HF folder or hub id")
+    common.add_argument("--data-dir", type=Path, default=default, help="index and models (env RAG_DATA_DIR)")
+    common.add_argument("--chroma-url", default=default, help="a Chroma server, e.g. http://127.0.0.1:8000")
+    common.add_argument("--generator", default=default, choices=["llama_cpp", "transformers", "extractive"],
+                        help="answer backend")
+    common.add_argument("--model", dest="llm_model", default=default,
+                        help="LLM: bundled name, .gguf path, HF folder or hub id")
+    return common
 
-    parser = argparse.ArgumentParser(prog="rag-assistant", description=__doc__.splitlines()[0], parents=[common])
+
+def _parser() -> argparse.ArgumentParser:
+    common = _global_flags(argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(prog="rag-assistant", description=__doc__.splitlines()[0],
+                                     parents=[_global_flags(None)])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", parents=[common], help="index paper files (default: the bundled corpus)")
     p.add_argument("paths", nargs="*", type=Path, help=".txt page scrapes, .jsonl/.json/.csv with title+abstract")
