@@ -9,7 +9,6 @@ import re
 import threading
 from dataclasses import dataclass
 
-import numpy as np
 
 from .terms import mentions, name_terms
 from .types import Hit, Paper
@@ -153,12 +152,6 @@ class HybridRetriever:
             hits.append(Hit(pid, title, round(fused[pid], 6), text, round(float(similarity), 4), rank))
         return hits
 
-
-def cosine_scores(query_vector: np.ndarray, vectors: np.ndarray) -> np.ndarray:
-    """Cosine similarity of normalized vectors."""
-    if len(vectors) == 0:
-        return np.zeros(0, dtype=np.float32)
-    return vectors @ np.asarray(query_vector, dtype=np.float32)
 
 
 @dataclass(frozen=True)
