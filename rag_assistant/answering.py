@@ -27,10 +27,93 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST_QUESTION.search(question))
 
 
-def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = ()) -> str:
+_PAPER_QUESTION = re.compile(
+    r"\b(which|what) (single )?(paper|work|study|article|publication)\b(?!s)"
+    r"|\b(is there|was there|do you know|i remember|i recall|looking for|does anything|does any paper)\b"
+    r"[^?]*\b(paper|work|study|article|publication|collection|research)\b(?!s)"
+    r"|\bwhich one\b",
+    re.IGNORECASE,
+)
+
+
+def is_paper_question(question: str) -> bool:
+    """'Which paper does X?' asks for one paper: the answer is that paper and its own sentences.
+
+    >>> is_paper_question("Which paper proposes CUBER?"), is_paper_question("What accuracy does BiT get?")
+    (True, False)
+    >>> is_paper_question("Is there work on unlearning a source task?"), is_paper_question("Which papers use CLIP?")
+    (True, False)
+    """
+    return bool(_PAPER_QUESTION.search(question)) and not is_list_question(question)
+
+
+_HOW_MANY = re.compile(r"\bhow (many|much) ((?:[\w-]+ ){0,3}?)([\w-]+)(?= (?:of|per|does|do|did|is|are|was|were|"
+                       r"has|have|had|can|could|would|will|in|on|for|to|with|from|at|by|used?)\b|[?,.]|$)",
+                       re.IGNORECASE)
+_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                     r"thousands?|millions?|billions?|trillions?|single|double|twice|half)\b", re.IGNORECASE)
+_AUXILIARY = frozenset("does do did is are was were has have had can could would will should the a an it they this "
+                       "that".split())
+_NOT_A_NOUN = frozenset("more less fewer faster slower higher lower better worse larger smaller bigger longer shorter "
+                        "further greater".split())
+
+
+def _singular(word: str) -> str:
+    word = word.lower().replace("-", " ")
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
+
+
+def unstated_quantity(question: str, abstract: str) -> str | None:
+    """The thing a "how many X ...?" question counts, when the abstract never gives a number
+    for it (no sentence with a number mentions X): the collection cannot answer it.
+
+    >>> unstated_quantity("How many hours of speech was it trained on?", "We train on 960 hours of speech.")
+    >>> unstated_quantity("How many GPU-days did it take?", "It reaches 80% accuracy.")
+    'GPU-days'
+    >>> unstated_quantity("How much faster is it?", "It is fast.")  # not a count of something
+    >>> unstated_quantity("How much does the evaluation change?", "It shrinks.")
+    """
+    match = _HOW_MANY.search(question)
+    if not match:
+        return None
+    words = (match.group(2) + match.group(3)).lower().split()
+    if words[0] in _NOT_A_NOUN or (match.group(1).lower() == "much" and words[0].endswith("er")) \
+            or any(w in _AUXILIARY for w in words):
+        return None  # "how much faster", "how much does X change": not a count of something
+    noun = match.group(3)
+    stem = _singular(noun)
+    numeric = [sentence.lower().replace("-", " ") for sentence in re.split(r"(?<=[.!?])\s+", abstract)
+               if _NUMBER.search(sentence)]
+    return None if any(stem in sentence for sentence in numeric) else noun
+
+
+_OVERVIEW = re.compile(
+    r"\b(summar\w*|gist|overview|takeaway|tl;?dr|conclu\w*|argu\w*|explain\w*|describe|idea|contributions?|"
+    r"what (is|are) (?!the (number|size|value|rate|accuracy|score))|what does \S+ (do|stand for|mean)|how does \S+ work|"
+    r"tell me about)\b",
+    re.IGNORECASE,
+)
+
+
+def wants_overview(question: str) -> bool:
+    """'What is X?', 'How does X work?', 'Summarize...': answered from more of the abstract.
+
+    >>> wants_overview("Summarize the T5 study."), wants_overview("What is CUBER?")
+    (True, True)
+    >>> wants_overview("How many layers can be removed?"), wants_overview("What is the accuracy on VTAB?")
+    (False, False)
+    """
+    return bool(_OVERVIEW.search(question))
+
+
+def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = (), unstated: str | None = None) -> str:
     lines = [NOT_COVERED]
     if missing_names:
         lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in missing_names) + ".")
+    if unstated and nearest:
+        lines.append(f"The closest paper, \"{nearest[0].title}\", gives no number of {unstated} in its abstract.")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)
@@ -54,17 +137,31 @@ def build_messages(prompts_dir, question: str, sources: Sequence[Source], histor
     return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
 
-def extractive(sources: Sequence[Source], max_sentences: int = 2) -> Verified:
-    """The top source's best evidence sentences, cited: the answer without an LLM, and the
-    fallback when the model's answer fails verification."""
+def extractive(sources: Sequence[Source], max_sentences: int = 2,
+               lead: str = "According to \"{title}\" [{number}]: ") -> Verified:
+    """The top source's best evidence sentences, cited: the answer without an LLM, the answer to
+    "which paper...?" questions, and the fallback when the model's answer fails verification."""
     if not sources or not sources[0].evidence:
         return Verified("", (), 0, 0)
     top = sources[0]
     best = sorted(top.evidence, key=lambda e: -e.score)[:max_sentences]
     chosen = [e.sentence for e in top.evidence if e in best]  # abstract order
-    text = f"According to \"{top.hit.title}\" [{top.number}]: " + " ".join(chosen)
+    text = lead.format(title=top.hit.title, number=top.number) + " ".join(chosen)
     citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number)
     return Verified(text, (citation,), len(chosen), 0)
+
+
+def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
+    """The answer to "which paper...?": the top paper, named and cited, in its own words. The
+    model adds nothing here (asked for a paper, it repeats the title), so none is called."""
+    return extractive(sources, max_sentences, lead="\"{title}\" [{number}] matches: ")
+
+
+def primer_messages(prompts_dir) -> list[dict[str, str]]:
+    """A prompt that shares every answer prompt's prefix (system prompt and the start of the
+    user turn), so a warm-up call leaves that prefix in llama.cpp's KV cache."""
+    user = render(prompts_dir, "answer_user", sources="", history="", question="")
+    return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
 
 def list_answer(sources: Sequence[Source]) -> Verified:

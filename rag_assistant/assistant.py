@@ -74,8 +74,9 @@ class Assistant:
         """Load the models now (the embedder, and the LLM unless ``generator=False``) so the first
         question does not pay for it; the UI and benchmarks call this at start-up."""
         self.embedder.embed_query("warm up")
-        if generator:
-            self.generator
+        if generator and self.generator is not None:
+            for _ in self.generator.stream(answering.primer_messages(self.config.prompts_dir), 1):
+                pass  # the shared prompt prefix is now in the model's cache
         return self
 
     @property
@@ -174,10 +175,16 @@ class Assistant:
         k = k or 10
         hits = self.retriever.search(query, k=k)
         retrieval_s = time.perf_counter() - start
-        relevance = assess_relevance(question, hits, self.papers, self.config.abstain_similarity)
-        yield Sources(tuple(hits), query, not relevance.covered)
-        if not relevance.covered:
-            text = answering.abstention_text(hits, relevance.missing_names)
+        listing = answering.is_list_question(question)
+        floor = max(self.config.abstain_similarity, self.config.list_abstain_similarity if listing else 0.0)
+        relevance = assess_relevance(question, hits, self.papers, floor)
+        unstated = None
+        if relevance.covered and hits and not listing and hits[0].paper_id in self.papers:
+            unstated = answering.unstated_quantity(question, self.papers[hits[0].paper_id].abstract)
+        abstain = not relevance.covered or unstated is not None
+        yield Sources(tuple(hits), query, abstain)
+        if abstain:
+            text = answering.abstention_text(hits, relevance.missing_names, unstated)
             yield text
             total = time.perf_counter() - start
             yield Answer(question, text, (), tuple(hits), True, query, "abstained", Timings(retrieval_s, total, total))
@@ -194,10 +201,17 @@ class Assistant:
             result, mode = answering.list_answer(sources), "list"
             yield result.text
             first = time.perf_counter() - start
+        elif answering.is_paper_question(question):
+            sources = select_sources(hits[:1], self.sentences, query, query_vector, 1, cfg.evidence_sentences,
+                                     per_paper=cfg.evidence_sentences)
+            result, mode = answering.paper_answer(sources), "paper"
+            yield result.text
+            first = time.perf_counter() - start
         else:
             focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
-            sources = select_sources(focused, self.sentences, query, query_vector, len(focused),
-                                     cfg.evidence_sentences, per_paper=2 if len(focused) > 1 else cfg.evidence_sentences)
+            budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
+            sources = select_sources(focused, self.sentences, query, query_vector, len(focused), budget,
+                                     per_paper=2 if len(focused) > 1 else budget)
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:

@@ -360,6 +360,7 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
     if missing:
         log(f"warning: {len(missing)} gold title(s) are not in the collection, e.g. {sorted(missing)[0]!r}")
     assistant.retrieve("warm up the embedding model", k=1)
+    assistant.warm_up(generator=not retrieval_only)
     generator = None if retrieval_only else assistant.generator
     runs: dict[str, list[Outcome]] = {}
     seconds: dict[str, float] = {}

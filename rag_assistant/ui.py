@@ -107,7 +107,7 @@ class Backend:
                 return
             self._model = "loading"
         try:
-            assistant.generator  # noqa: B018  (the property loads the model)
+            assistant.warm_up()  # loads the model and caches the shared prompt prefix
         except RagAssistantError as exc:
             self._model, self._model_error = "error", str(exc)
         except Exception:  # noqa: BLE001

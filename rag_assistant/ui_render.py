@@ -186,6 +186,7 @@ def _mode_label(answer: Answer) -> str:
         "generated": "written by the local model, every sentence checked against the cited abstracts",
         "extractive": "quoted from the abstracts",
         "list": "papers listed by relevance",
+        "paper": "the best-matching paper, in its own words",
         "fallback": "the model's draft could not be verified, so these are the evidence sentences themselves",
     }.get(answer.mode, answer.mode)
 

@@ -5,7 +5,7 @@ model's text is controlled; the `llm` tests run the real default model, greedy.
 """
 import pytest
 
-from rag_assistant import Answer, Assistant, Sources
+from rag_assistant import Answer, Assistant, Sources, answering
 from rag_assistant.answering import NOT_COVERED
 from rag_assistant.errors import InvalidQuestionError
 
@@ -84,6 +84,31 @@ def test_list_questions_list_every_relevant_paper(assistant):
     assert "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech" in titles
     assert all(f"[{c.number}]" in answer.text for c in answer.citations)
     assert all(answer.sources[c.number - 1].title == c.title for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", [
+    "Which paper speeds up crowd counting by distilling a heavy VGG teacher into a lightweight student?",
+    "Is there work on compressing crowd counting models by transferring structured knowledge to a small student?",
+])
+def test_which_paper_questions_name_the_paper_without_the_model(scripted, question):
+    a = scripted("Crowd counting is a task [1].")
+    events = list(a.stream(question))
+    answer = events[-1]
+    assert answer.mode == "paper" and a.generator.messages is None
+    assert [c.title for c in answer.citations] == [CROWD] and answer.citations[0].evidence
+    assert answer.text.startswith(f'"{CROWD}" [1]')
+    assert all(sentence in answer.text for sentence in answer.citations[0].evidence)
+    assert "".join(e for e in events if isinstance(e, str)) == answer.text
+
+
+def test_warm_up_caches_the_shared_prompt_prefix(scripted):
+    a = scripted("ok")
+    a.warm_up()
+    primer = a.generator.messages
+    answer_prompt = answering.build_messages(a.config.prompts_dir, "What is CUBER?", [], [])
+    assert primer[0] == answer_prompt[0]  # the same system prompt
+    first_line = primer[1]["content"].splitlines()[0]
+    assert first_line and answer_prompt[1]["content"].startswith(first_line + "\n")
 
 
 @pytest.mark.parametrize("bad, message", [("", "empty"), ("   ", "empty"), ("🙂🙂🙂", "no words"),

@@ -1,0 +1,15 @@
+"""The examples in the pure helper modules' docstrings are run, so they stay true."""
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence", "metrics",
+           "retrieval", "terms"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(f"rag_assistant.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
