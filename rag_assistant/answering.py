@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Sequence
 
 from .citations import Verified
@@ -108,12 +109,31 @@ def wants_overview(question: str) -> bool:
     return bool(_OVERVIEW.search(question))
 
 
+def prefer_stated_count(question: str, hits: Sequence[Hit], papers: dict, closeness: float = 0.9):
+    """For a "how many X ...?" question: among the papers retrieval can hardly tell apart (fused
+    score within 10% of the best, top 3), the first one whose abstract gives a number for X goes
+    first. Returns (hits, None), or (hits, X) when none of them gives one: the collection cannot
+    answer, so the assistant abstains instead of quoting a number from a neighbouring sentence.
+    """
+    if not hits:
+        return list(hits), None
+    close = [h for h in hits[:3] if h.paper_id in papers and h.score >= closeness * hits[0].score]
+    missing = [unstated_quantity(question, papers[h.paper_id].abstract) for h in close]
+    if not close or missing[0] is None:
+        return list(hits), None
+    stating = [h for h, m in zip(close, missing) if m is None]
+    if not stating:
+        return list(hits), missing[0]
+    reordered = [stating[0]] + [h for h in hits if h is not stating[0]]
+    return [replace(h, rank=rank) for rank, h in enumerate(reordered, start=1)], None
+
+
 def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = (), unstated: str | None = None) -> str:
     lines = [NOT_COVERED]
     if missing_names:
         lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in missing_names) + ".")
     if unstated and nearest:
-        lines.append(f"The closest paper, \"{nearest[0].title}\", gives no number of {unstated} in its abstract.")
+        lines.append(f"The closest papers give no number of {unstated} in their abstracts.")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)

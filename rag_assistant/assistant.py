@@ -179,8 +179,8 @@ class Assistant:
         floor = max(self.config.abstain_similarity, self.config.list_abstain_similarity if listing else 0.0)
         relevance = assess_relevance(question, hits, self.papers, floor)
         unstated = None
-        if relevance.covered and hits and not listing and hits[0].paper_id in self.papers:
-            unstated = answering.unstated_quantity(question, self.papers[hits[0].paper_id].abstract)
+        if relevance.covered and not listing:
+            hits, unstated = answering.prefer_stated_count(question, hits, self.papers)
         abstain = not relevance.covered or unstated is not None
         yield Sources(tuple(hits), query, abstain)
         if abstain:

@@ -51,7 +51,14 @@ def name_terms(text: str) -> list[str]:
 
 
 def mentions(text_lower: str, name: str) -> bool:
-    """Whether a (lower-cased) text mentions a name, tolerating hyphen/space variants."""
+    """Whether a (lower-cased) text mentions a name, tolerating hyphen/space variants.
+
+    >>> mentions("tiny time mixers (ttms) are small", "TinyTimeMixer"), mentions("we use rsqa", "RSQ")
+    (True, False)
+    """
     name = name.lower()
     variants = {name, name.replace("-", " "), name.replace("-", "")}
-    return any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w])", text_lower) for v in variants)
+    if any(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w])", text_lower) for v in variants):
+        return True
+    compact = re.sub(r"[\s\-]", "", name)  # "TinyTimeMixer" is written "Tiny Time Mixers"
+    return len(compact) >= 6 and compact in re.sub(r"[\s\-]", "", text_lower)

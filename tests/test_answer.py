@@ -111,6 +111,29 @@ def test_warm_up_caches_the_shared_prompt_prefix(scripted):
     assert first_line and answer_prompt[1]["content"].startswith(first_line + "\n")
 
 
+def test_list_question_on_a_missing_topic_abstains(assistant):
+    answer = assistant.ask("Which papers study weather forecasting with graph neural networks?")
+    assert answer.abstained and answer.mode == "abstained" and answer.citations == ()
+
+
+def test_count_the_abstracts_never_give_abstains(assistant):
+    answer = assistant.ask("How many GPU hours did Big Transfer pre-training take?")
+    assert answer.abstained and "no number of hours" in answer.text
+    assert answer.sources[0].title == "Big Transfer (BiT): General Visual Representation Learning"
+
+
+def test_count_question_prefers_the_close_paper_that_states_it(assistant):
+    answer = assistant.ask("How many image-text pairs was CLIP pre-trained on?")
+    clip = "Learning Transferable Visual Models From Natural Language Supervision"
+    assert not answer.abstained and answer.sources[0].title == clip and answer.sources[0].rank == 1
+    assert answer.citations[0].title == clip and "400 million" in answer.text
+
+
+def test_compound_names_match_their_spaced_spelling(assistant):
+    answer = assistant.ask("How many parameters does the TinyTimeMixer have?")
+    assert not answer.abstained and answer.citations[0].title.startswith("Tiny Time Mixers (TTMs)")
+
+
 @pytest.mark.parametrize("bad, message", [("", "empty"), ("   ", "empty"), ("🙂🙂🙂", "no words"),
                                            ("x" * 20_000, "limit is")])
 def test_bad_questions_get_clear_errors(assistant, bad, message):
