@@ -174,7 +174,7 @@ def extractive(sources: Sequence[Source], max_sentences: int = 2,
 def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
     """The answer to "which paper...?": the top paper, named and cited, in its own words. The
     model adds nothing here (asked for a paper, it repeats the title), so none is called."""
-    return extractive(sources, max_sentences, lead="\"{title}\" [{number}] matches: ")
+    return extractive(sources, max_sentences, lead="The best match is \"{title}\" [{number}]: ")
 
 
 def primer_messages(prompts_dir) -> list[dict[str, str]]:

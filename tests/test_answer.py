@@ -96,7 +96,7 @@ def test_which_paper_questions_name_the_paper_without_the_model(scripted, questi
     answer = events[-1]
     assert answer.mode == "paper" and a.generator.messages is None
     assert [c.title for c in answer.citations] == [CROWD] and answer.citations[0].evidence
-    assert answer.text.startswith(f'"{CROWD}" [1]')
+    assert answer.text.startswith(f'The best match is "{CROWD}" [1]')
     assert all(sentence in answer.text for sentence in answer.citations[0].evidence)
     assert "".join(e for e in events if isinstance(e, str)) == answer.text
 
