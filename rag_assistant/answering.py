@@ -98,6 +98,22 @@ _OVERVIEW = re.compile(
 )
 
 
+_COMPARE = re.compile(r"\b(compare|comparison of|differ|differs|different from|difference|differences|"
+                      r"versus|vs\.?|contrast|in common|both)\b", re.IGNORECASE)
+
+
+def is_compare_question(question: str) -> bool:
+    """'How does X differ from Y?': the answer needs both papers, not just the best match.
+    ("X needs 10x less data compared with Y" is a fact about X, so "compared with" is no trigger.)
+
+    >>> is_compare_question("How does TERA differ from APC?"), is_compare_question("Compare CUT and CycleGAN.")
+    (True, True)
+    >>> is_compare_question("How much compute does UniVLA need compared with OpenVLA?")
+    False
+    """
+    return bool(_COMPARE.search(question))
+
+
 def wants_overview(question: str) -> bool:
     """'What is X?', 'How does X work?', 'Summarize...': answered from more of the abstract.
 
@@ -184,9 +200,9 @@ def primer_messages(prompts_dir) -> list[dict[str, str]]:
     return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
 
-def list_answer(sources: Sequence[Source]) -> Verified:
+def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:") -> Verified:
     """One line per relevant paper with its best evidence sentence."""
-    lines, citations = ["Papers in the collection that address this:"], []
+    lines, citations = [header], []
     for source in sources:
         if not source.evidence:
             continue

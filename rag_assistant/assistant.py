@@ -208,17 +208,24 @@ class Assistant:
             yield result.text
             first = time.perf_counter() - start
         else:
-            focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
-            budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
+            pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
+            compare = answering.is_compare_question(question) and len(pair) == 2
+            if compare:  # both papers, two sentences each
+                focused, budget = pair, 2 * cfg.compare_sentences
+            else:
+                focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
+                budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
             sources = select_sources(focused, self.sentences, query, query_vector, len(focused), budget,
-                                     per_paper=2 if len(focused) > 1 else budget)
+                                     per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:
                 raw, first = yield from self._generate(generator, question, sources, history, start)
                 result, mode = verify(raw, sources, self.sentences, self.embedder), "generated"
             if result is None or not result.citations:
-                result, mode = answering.extractive(sources), "extractive" if generator is None else "fallback"
+                fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
+                    else answering.extractive(sources)
+                result, mode = fallback, "extractive" if generator is None else "fallback"
                 if generator is None:
                     yield result.text
                     first = time.perf_counter() - start

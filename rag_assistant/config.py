@@ -67,6 +67,8 @@ class Config:
     evidence_papers: int = 3
     evidence_sentences: int = 3  # prompt tokens are the main cost on CPU: ~100 tokens of evidence
     overview_sentences: int = 5  # "what is X / summarize X" questions need more of the abstract
+    compare_sentences: int = 2  # per paper, when evidence comes from several papers ("how does X differ from Y")
+    compare_margin: float = 0.10  # the second paper joins a comparison when its cosine is this close to the top
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
     # A "which papers...?" question names a topic: no paper even moderately close means the topic
     # is missing (dev set: list questions on covered topics have a best cosine >= 0.46, one on a

@@ -111,6 +111,17 @@ def test_warm_up_caches_the_shared_prompt_prefix(scripted):
     assert first_line and answer_prompt[1]["content"].startswith(first_line + "\n")
 
 
+def test_comparison_cites_both_papers(scripted):
+    tera = "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech"
+    apc = "Generative Pre-Training for Speech with Autoregressive Predictive Coding"
+    a = scripted("TERA reconstructs acoustic frames from their altered counterpart [1]. "
+                 "APC is a self-supervised objective used as generative pre-training for speech [2].")
+    answer = a.ask("How does TERA differ from autoregressive predictive coding?")
+    assert answer.mode == "generated" and {c.title for c in answer.citations} == {tera, apc}
+    prompt = a.generator.messages[-1]["content"]
+    assert tera in prompt and apc in prompt
+
+
 def test_list_question_on_a_missing_topic_abstains(assistant):
     answer = assistant.ask("Which papers study weather forecasting with graph neural networks?")
     assert answer.abstained and answer.mode == "abstained" and answer.citations == ()
