@@ -221,7 +221,7 @@ class Assistant:
             generator = self.generator
             if generator is not None:
                 raw, first = yield from self._generate(generator, question, sources, history, start)
-                result, mode = verify(raw, sources, self.sentences, self.embedder), "generated"
+                result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
             if result is None or not result.citations:
                 fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
                     else answering.extractive(sources)

@@ -98,8 +98,14 @@ def _support(claim_vector: np.ndarray, claim_words: set[str], source: Source, in
     return _Support(float(cosines[best]), lexical, sentences[best])
 
 
-def verify(text: str, sources: list[Source], index: SentenceIndex, embedder) -> Verified:
-    """Keep only sentences whose citations are supported; attribute or drop uncited claims."""
+_FILLER = frozenset("several way ways various many different number aspect aspects term terms following key main "
+                    "respect respects regard regards manner kind kinds type types".split())
+
+
+def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, question: str = "") -> Verified:
+    """Keep only sentences whose citations are supported; attribute or drop uncited claims.
+    A sentence that only restates the question (fewer than two content words of its own) says
+    nothing, however similar it is to the evidence, and is dropped too."""
     by_number = {s.number: s for s in sources}
     claims = [(c, m) for c, m in _claims(text) if c]
     if not claims or not sources:
@@ -110,9 +116,10 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder) -> 
     kept: list[str] = []
     cited: dict[int, list[str]] = {}
     dropped = 0
+    asked = content_words(question) | _FILLER
     for (claim, markers), text, vector in zip(claims, bare, vectors):
         words = content_words(text)
-        if len(words) < 3:  # a bare title, a list of titles or a connective: no claim to cite
+        if len(words) < 3 or len(words - asked) < 2:  # a bare title, a connective, the question again
             dropped += 1
             continue
         supports = {n: _support(vector, words, s, index) for n, s in by_number.items()}

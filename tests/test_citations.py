@@ -55,3 +55,12 @@ def test_verify_with_nothing_supported_returns_no_citations(assistant):
     result = verify("Paris is the capital of France [1]. Bananas are yellow [2].", sources,
                     assistant.sentences, assistant.embedder)
     assert result.citations == () and result.text == ""
+
+
+def test_verify_drops_a_sentence_that_only_restates_the_question(assistant):
+    question = "How does TERA's way of pre-training on unlabeled speech differ from autoregressive predictive coding?"
+    sources = _sources(assistant, question)
+    answer = ("TERA's way of pre-training on unlabeled speech differs from autoregressive predictive coding "
+              "in several ways [1]. TERA reconstructs acoustic frames from their altered counterpart [1].")
+    result = verify(answer, sources, assistant.sentences, assistant.embedder, question)
+    assert result.text.startswith("TERA reconstructs acoustic frames") and result.dropped == 1
