@@ -5,6 +5,8 @@ import re
 from dataclasses import replace
 from typing import Sequence
 
+from .acronyms import expand
+from .chunking import split_sentences
 from .citations import Verified
 from .evidence import Source
 from .terms import content_words, mentions, name_terms
@@ -185,6 +187,27 @@ def extractive(sources: Sequence[Source], max_sentences: int = 2,
     text = lead.format(title=top.hit.title, number=top.number) + " ".join(chosen)
     citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number)
     return Verified(text, (citation,), len(chosen), 0)
+
+
+def with_expansion(result: Verified, question: str, sources: Sequence[Source], papers: dict) -> Verified:
+    """'What is GOMs?': when a cited source's abstract spells out a name the question asks about
+    and the answer does not, the answer starts with it ("GOMs stands for generalized occupancy
+    models [1].") and the citation carries the defining sentence."""
+    cited = {c.number: c for c in result.citations}
+    for name in name_terms(question):
+        for source in sources:
+            paper = papers.get(source.hit.paper_id)
+            long_form = expand(name, paper.abstract) if paper and source.number in cited else None
+            if not long_form:
+                continue
+            if long_form.lower() in result.text.lower():
+                return result
+            defining = next((s for s in split_sentences(paper.abstract) if long_form in s), long_form)
+            old = cited[source.number]
+            cited[source.number] = replace(old, evidence=tuple(dict.fromkeys((defining,) + old.evidence)))
+            text = f"{name} stands for {long_form} [{source.number}]. {result.text}"
+            return Verified(text, tuple(cited[n] for n in sorted(cited)), result.kept + 1, result.dropped)
+    return result
 
 
 def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:

@@ -226,9 +226,11 @@ class Assistant:
                 fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
                     else answering.extractive(sources)
                 result, mode = fallback, "extractive" if generator is None else "fallback"
-                if generator is None:
-                    yield result.text
-                    first = time.perf_counter() - start
+            if answering.wants_overview(question):
+                result = answering.with_expansion(result, question, sources, self.papers)
+            if generator is None:
+                yield result.text
+                first = time.perf_counter() - start
         total = time.perf_counter() - start
         yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
                      Timings(retrieval_s, first, total))

@@ -64,6 +64,9 @@ class KeywordIndex:
         for name in name_terms(query):
             key = name.lower()
             holders = index.get(key, set()) | index.get(key.replace("-", ""), set())
+            if not (name.isupper() or name.islower()):  # "BiT" is not "bit" (as in "low-bit")
+                exact = index.get("=" + name, set()) | index.get("=" + name.replace("-", ""), set())
+                holders = exact or holders
             if 0 < len(holders) <= RARE_NAME_PAPERS:
                 found += sorted(pid for pid in holders if pid not in found)
         return found
@@ -72,10 +75,12 @@ class KeywordIndex:
         if self._tokens is None or self._tokens_size != len(papers):
             index: dict[str, set[str]] = {}
             for pid, paper in papers.items():
-                for token in set(_TOKEN.findall(f"{paper.title} {paper.abstract}".lower())):
+                for token in set(_TOKEN.findall(f"{paper.title} {paper.abstract}")):
                     token = token.strip("-")
                     for key in {token, token.replace("-", ""), *token.split("-")}:
-                        index.setdefault(key, set()).add(pid)
+                        index.setdefault(key.lower(), set()).add(pid)
+                        if not (key.isupper() or key.islower()):  # mixed case, kept exactly too
+                            index.setdefault("=" + key, set()).add(pid)
             self._tokens, self._tokens_size = index, len(papers)
         return self._tokens
 

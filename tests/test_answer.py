@@ -122,6 +122,14 @@ def test_comparison_cites_both_papers(scripted):
     assert tera in prompt and apc in prompt
 
 
+def test_what_is_an_acronym_says_what_it_stands_for(scripted):
+    a = scripted("CLAP learns binary code representations with natural language supervision [1].")
+    answer = a.ask("What is CLAP for binary code?")
+    assert answer.mode == "generated"
+    assert answer.text.startswith("CLAP stands for Contrastive Language-Assembly Pre-training [1]. CLAP learns")
+    assert any("CLAP (Contrastive Language-Assembly Pre-training)" in e for e in answer.citations[0].evidence)
+
+
 def test_list_question_on_a_missing_topic_abstains(assistant):
     answer = assistant.ask("Which papers study weather forecasting with graph neural networks?")
     assert answer.abstained and answer.mode == "abstained" and answer.citations == ()

@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence", "metrics",
+MODULES = ["acronyms", "answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence", "metrics",
            "retrieval", "terms"]
 
 

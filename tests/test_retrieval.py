@@ -18,6 +18,11 @@ def test_acronym_finds_the_paper(assistant):
     assert assistant.retrieve("How does CAT-KD work?", k=3)[0].title.startswith("Class Attention Transfer")
 
 
+def test_mixed_case_name_is_not_a_common_word(assistant):
+    # "BiT" is Big Transfer; "bit" (as in low-bit quantization) is in many other abstracts
+    assert assistant.retrieve("What accuracy does BiT reach on ImageNet?", k=1)[0].title.startswith("Big Transfer")
+
+
 def test_hits_are_paper_level_ranked_and_carry_text(assistant):
     hits = assistant.retrieve("video temporal grounding with CLIP", k=10)
     assert hits[0].title == R2
