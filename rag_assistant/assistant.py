@@ -208,15 +208,7 @@ class Assistant:
             yield result.text
             first = time.perf_counter() - start
         else:
-            pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
-            compare = answering.is_compare_question(question) and len(pair) == 2
-            if compare:  # both papers, two sentences each
-                focused, budget = pair, 2 * cfg.compare_sentences
-            else:
-                focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
-                budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
-            sources = select_sources(focused, self.sentences, query, query_vector, len(focused), budget,
-                                     per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
+            sources, compare = self._evidence(question, query, query_vector, hits)
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:
@@ -234,6 +226,22 @@ class Assistant:
         total = time.perf_counter() - start
         yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
                      Timings(retrieval_s, first, total))
+
+    def _evidence(self, question, query, query_vector, hits):
+        """Numbered sources for an ordinary question, and whether it compares two papers: both
+        papers for a comparison (when retrieval puts them close), else the focused top paper(s);
+        more sentences for "what is X / summarize X"."""
+        cfg = self.config
+        pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
+        compare = answering.is_compare_question(question) and len(pair) == 2
+        if compare:
+            focused, budget = pair, 2 * cfg.compare_sentences
+        else:
+            focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
+            budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
+        sources = select_sources(focused, self.sentences, query, query_vector, len(focused), budget,
+                                 per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
+        return sources, compare
 
     def _generate(self, generator, question, sources, history, start):
         messages = answering.build_messages(self.config.prompts_dir, question, sources, history)
