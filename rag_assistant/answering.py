@@ -87,7 +87,7 @@ def unstated_quantity(question: str, abstract: str) -> str | None:
         return None  # "how much faster", "how much does X change": not a count of something
     noun = match.group(3)
     stem = _singular(noun)
-    numeric = [sentence.lower().replace("-", " ") for sentence in re.split(r"(?<=[.!?])\s+", abstract)
+    numeric = [sentence.lower().replace("-", " ") for sentence in split_sentences(abstract)
                if _NUMBER.search(sentence)]
     return None if any(stem in sentence for sentence in numeric) else noun
 
@@ -219,8 +219,7 @@ def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
 def primer_messages(prompts_dir) -> list[dict[str, str]]:
     """A prompt that shares every answer prompt's prefix (system prompt and the start of the
     user turn), so a warm-up call leaves that prefix in llama.cpp's KV cache."""
-    user = render(prompts_dir, "answer_user", sources="", history="", question="")
-    return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
+    return build_messages(prompts_dir, "", [], ())
 
 
 def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:") -> Verified:
