@@ -166,12 +166,13 @@ def format_sources(sources: Sequence[Source]) -> str:
     return "\n".join(blocks)
 
 
-def build_messages(prompts_dir, question: str, sources: Sequence[Source], history) -> list[dict[str, str]]:
-    turns = ""
-    if history:
-        q, a = history[-1]
-        turns = f"Earlier question: {q[:300]}\nEarlier answer: {a[:400]}\n"
-    user = render(prompts_dir, "answer_user", sources=format_sources(sources), history=turns, question=question)
+def build_messages(prompts_dir, question: str, sources: Sequence[Source]) -> list[dict[str, str]]:
+    """System prompt (the same for every answer, so its KV cache is reused) and one user turn:
+    the numbered sources, then the question. A follow-up's conversation is not in the prompt:
+    it already chose the retrieval query, so the sources are about the paper "it" means. With
+    the earlier turn in the prompt, the 0.5B model copied the source block back in 7 of 15 dev
+    follow-ups instead of answering (keypoint coverage 0.56 with it, 0.63 without)."""
+    user = render(prompts_dir, "answer_user", sources=format_sources(sources), question=question)
     return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
 
@@ -219,7 +220,7 @@ def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
 def primer_messages(prompts_dir) -> list[dict[str, str]]:
     """A prompt that shares every answer prompt's prefix (system prompt and the start of the
     user turn), so a warm-up call leaves that prefix in llama.cpp's KV cache."""
-    return build_messages(prompts_dir, "", [], ())
+    return build_messages(prompts_dir, "", [])
 
 
 def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:") -> Verified:

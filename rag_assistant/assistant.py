@@ -189,10 +189,13 @@ class Assistant:
             total = time.perf_counter() - start
             yield Answer(question, text, (), tuple(hits), True, query, "abstained", Timings(retrieval_s, total, total))
             return
-        yield from self._answer(question, query, hits, history, start, retrieval_s)
+        yield from self._answer(question, query, hits, start, retrieval_s)
 
-    def _answer(self, question, query, hits, history, start, retrieval_s) -> Iterator[StreamEvent]:
+    def _answer(self, question, query, hits, start, retrieval_s) -> Iterator[StreamEvent]:
         cfg = self.config
+        # the query found the papers; the question itself picks their sentences (a follow-up's
+        # query carries the earlier paper's title, which would favour the title-like sentence)
+        retrieval_query, query = query, question
         query_vector = self.embedder.embed_query(query)
         if answering.is_list_question(question):
             chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers)
@@ -212,7 +215,7 @@ class Assistant:
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:
-                raw, first = yield from self._generate(generator, question, sources, history, start)
+                raw, first = yield from self._generate(generator, question, sources, start)
                 result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
             if result is None or not result.citations:
                 fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
@@ -224,7 +227,7 @@ class Assistant:
                 yield result.text
                 first = time.perf_counter() - start
         total = time.perf_counter() - start
-        yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
+        yield Answer(question, result.text, result.citations, tuple(hits), False, retrieval_query, mode,
                      Timings(retrieval_s, first, total))
 
     def _evidence(self, question, query, query_vector, hits):
@@ -243,8 +246,8 @@ class Assistant:
                                  per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
         return sources, compare
 
-    def _generate(self, generator, question, sources, history, start):
-        messages = answering.build_messages(self.config.prompts_dir, question, sources, history)
+    def _generate(self, generator, question, sources, start):
+        messages = answering.build_messages(self.config.prompts_dir, question, sources)
         marker_filter = MarkerFilter({s.number for s in sources})
         pieces, first = [], 0.0
         for piece in generator.stream(messages, self.config.llm_max_tokens):

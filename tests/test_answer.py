@@ -105,10 +105,23 @@ def test_warm_up_caches_the_shared_prompt_prefix(scripted):
     a = scripted("ok")
     a.warm_up()
     primer = a.generator.messages
-    answer_prompt = answering.build_messages(a.config.prompts_dir, "What is CUBER?", [], [])
+    answer_prompt = answering.build_messages(a.config.prompts_dir, "What is CUBER?", [])
     assert primer[0] == answer_prompt[0]  # the same system prompt
     first_line = primer[1]["content"].splitlines()[0]
     assert first_line and answer_prompt[1]["content"].startswith(first_line + "\n")
+
+
+def test_follow_up_prompt_has_the_question_and_its_evidence_not_the_earlier_turn(scripted):
+    scalearn = "ScaLearn: Simple and Highly Parameter-Efficient Task Transfer by Learning to Scale"
+    a = scripted("It needs roughly 0.35% of the transfer parameters of AdapterFusion [1].")
+    earlier = ("What's a cheap alternative to AdapterFusion for two-stage multi-task transfer?",
+               f"'{scalearn}' learns a small set of scaling parameters on the outputs of source adapters.")
+    answer = a.ask("How many parameters does it need compared with AdapterFusion?", history=[earlier])
+    prompt = a.generator.messages[-1]["content"]
+    assert scalearn in answer.query  # the conversation chose the paper...
+    assert "0.35%" in prompt  # ...and the question chose its sentences (not the title-like one)
+    assert earlier[1] not in prompt and earlier[0] not in prompt
+    assert answer.mode == "generated" and [c.title for c in answer.citations] == [scalearn]
 
 
 def test_comparison_cites_both_papers(scripted):

@@ -64,3 +64,27 @@ def test_verify_drops_a_sentence_that_only_restates_the_question(assistant):
               "in several ways [1]. TERA reconstructs acoustic frames from their altered counterpart [1].")
     result = verify(answer, sources, assistant.sentences, assistant.embedder, question)
     assert result.text.startswith("TERA reconstructs acoustic frames") and result.dropped == 1
+
+
+def test_verify_keeps_copied_sentences_without_the_source_layout(assistant):
+    question = "What fraction of parameters does diff pruning modify on GLUE?"
+    sources = _sources(assistant, question)
+    title = sources[0].hit.title
+    assert title == "Parameter-Efficient Transfer Learning with Diff Pruning"
+    best = [e.sentence for e in sources[0].evidence]
+    echo = f"[1] {title}\n" + "\n".join(f"- {s}" for s in best)
+    result = verify(echo, sources, assistant.sentences, assistant.embedder, question)
+    assert result.citations and result.citations[0].title == title
+    assert title not in result.text and "- " not in result.text
+    assert any("0.5%" in s for s in best) and "0.5%" in result.text
+
+
+def test_verify_drops_a_claim_whose_number_the_paper_does_not_state(assistant):
+    question = "How much faster are the distilled VGG-based crowd counting models?"
+    sources = _sources(assistant, question)
+    honest = "The distilled VGG-based models obtain at least 6.5 times speed-up on an Nvidia 1080 GPU [1]."
+    result = verify(honest, sources, assistant.sentences, assistant.embedder, question)
+    assert result.kept == 1
+    wrong = "The distilled VGG-based models obtain at least 8.5 times speed-up on an Nvidia 1080 GPU [1]."
+    result = verify(wrong, sources, assistant.sentences, assistant.embedder, question)
+    assert result.kept == 0 and not result.citations
