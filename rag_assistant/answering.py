@@ -211,6 +211,46 @@ def with_expansion(result: Verified, question: str, sources: Sequence[Source], p
     return result
 
 
+_SUMMARY = re.compile(
+    r"\b(summar\w*|gist|overview|takeaways?|tl;?dr|insights|findings|argument|main (points?|results?|contributions?|ideas?)|"
+    r"what (does|did) (the|this|that) (\S+ ){0,14}?(find|show|conclude|argue|claim))\b",
+    re.IGNORECASE,
+)
+
+
+def wants_summary(question: str) -> bool:
+    """'Summarize...', 'the gist of...', 'What does the study ... conclude?': a request for a paper's
+    main points, not for one fact or one definition.
+
+    >>> wants_summary("Give me the gist of the adapter paper."), wants_summary("What does the study on priors conclude?")
+    (True, True)
+    >>> wants_summary("What is CUBER?"), wants_summary("How many layers can be removed?")
+    (False, False)
+    """
+    return bool(_SUMMARY.search(question))
+
+
+def with_details(result: Verified, sources: Sequence[Source], sentences: int = 3) -> Verified:
+    """A summary the model wrote in fewer than ``sentences`` sentences gets the top paper's best
+    evidence sentences that no kept claim rests on, verbatim and cited, up to that many: the 0.5B
+    model compresses a summary into one sentence and leaves out most of the findings."""
+    if not sources or not result.citations or result.kept >= sentences:
+        return result
+    top = sources[0]
+    cited = {c.number: c for c in result.citations}
+    if top.number not in cited:
+        return result
+    used = {s for c in result.citations for s in c.evidence}
+    extra = [e.sentence for e in sorted(top.evidence, key=lambda e: -e.score) if e.sentence not in used]
+    extra = extra[:sentences - result.kept]
+    if not extra:
+        return result
+    text = result.text + "".join(f" {s} [{top.number}]" for s in extra)
+    old = cited[top.number]
+    cited[top.number] = replace(old, evidence=tuple(dict.fromkeys(old.evidence + tuple(extra))))
+    return Verified(text, tuple(cited[n] for n in sorted(cited)), result.kept + len(extra), result.dropped)
+
+
 def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
     """The answer to "which paper...?": the top paper, named and cited, in its own words. The
     model adds nothing here (asked for a paper, it repeats the title), so none is called."""

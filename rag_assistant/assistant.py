@@ -223,6 +223,8 @@ class Assistant:
                 result, mode = fallback, "extractive" if generator is None else "fallback"
             if answering.wants_overview(question):
                 result = answering.with_expansion(result, question, sources, self.papers)
+            if answering.wants_summary(question) and mode == "generated":
+                result = answering.with_details(result, sources)
             if generator is None:
                 yield result.text
                 first = time.perf_counter() - start

@@ -124,6 +124,19 @@ def test_follow_up_prompt_has_the_question_and_its_evidence_not_the_earlier_turn
     assert answer.mode == "generated" and [c.title for c in answer.citations] == [scalearn]
 
 
+def test_a_one_sentence_summary_gets_the_papers_other_main_points(scripted):
+    title = "Towards a Unified View of Parameter-Efficient Transfer Learning"
+    a = scripted("The paper presents a unified framework for parameter-efficient transfer learning [1].")
+    answer = a.ask("Give me the gist of the paper that puts adapters, prefix tuning and similar "
+                   "parameter-efficient methods under one framework.")
+    assert answer.mode == "generated" and [c.title for c in answer.citations] == [title]
+    assert answer.text.startswith("The paper presents a unified framework")
+    added = [s for s in answer.citations[0].evidence if s in answer.text]
+    assert len(added) >= 2 and answer.text.count("[1]") == 3  # two verbatim sentences, each cited
+    plain = a.ask("What does the unified view of parameter-efficient transfer learning modify in the model?")
+    assert plain.text.count("[1]") == 1  # not a summary request: the answer stays as written
+
+
 def test_comparison_cites_both_papers(scripted):
     tera = "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech"
     apc = "Generative Pre-Training for Speech with Autoregressive Predictive Coding"
