@@ -195,23 +195,22 @@ class Assistant:
         cfg = self.config
         # the query found the papers; the question itself picks their sentences (a follow-up's
         # query carries the earlier paper's title, which would favour the title-like sentence)
-        retrieval_query, query = query, question
-        query_vector = self.embedder.embed_query(query)
+        question_vector = self.embedder.embed_query(question)
         if answering.is_list_question(question):
             chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers)
-            sources = select_sources(chosen, self.sentences, query, query_vector, len(chosen), 2 * len(chosen), 1)
+            sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen), 2 * len(chosen), 1)
             sources = [_renumber(s, hits) for s in sources]
             result, mode = answering.list_answer(sources), "list"
             yield result.text
             first = time.perf_counter() - start
         elif answering.is_paper_question(question):
-            sources = select_sources(hits[:1], self.sentences, query, query_vector, 1, cfg.evidence_sentences,
+            sources = select_sources(hits[:1], self.sentences, question, question_vector, 1, cfg.evidence_sentences,
                                      per_paper=cfg.evidence_sentences)
             result, mode = answering.paper_answer(sources), "paper"
             yield result.text
             first = time.perf_counter() - start
         else:
-            sources, compare = self._evidence(question, query, query_vector, hits)
+            sources, compare = self._evidence(question, question_vector, hits)
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:
@@ -229,10 +228,10 @@ class Assistant:
                 yield result.text
                 first = time.perf_counter() - start
         total = time.perf_counter() - start
-        yield Answer(question, result.text, result.citations, tuple(hits), False, retrieval_query, mode,
+        yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
                      Timings(retrieval_s, first, total))
 
-    def _evidence(self, question, query, query_vector, hits):
+    def _evidence(self, question, question_vector, hits):
         """Numbered sources for an ordinary question, and whether it compares two papers: both
         papers for a comparison (when retrieval puts them close), else the focused top paper(s);
         more sentences for "what is X / summarize X"."""
@@ -244,7 +243,7 @@ class Assistant:
         else:
             focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
             budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
-        sources = select_sources(focused, self.sentences, query, query_vector, len(focused), budget,
+        sources = select_sources(focused, self.sentences, question, question_vector, len(focused), budget,
                                  per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
         return sources, compare
 

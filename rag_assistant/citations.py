@@ -90,7 +90,7 @@ class _Support:
     cosine: float
     lexical: float
     sentence: str
-    figures_ok: bool = True  # every number in the claim occurs in the source paper
+    figures_ok: bool  # every number in the claim occurs in the source paper
 
     @property
     def ok(self) -> bool:
@@ -137,10 +137,10 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, que
     A sentence that only restates the question (fewer than two content words of its own) says
     nothing, however similar it is to the evidence, and is dropped too."""
     by_number = {s.number: s for s in sources}
-    claims = [(c, m) for c, m in _claims(strip_source_echo(text, [s.hit.title for s in sources])) if c]
+    titles = [s.hit.title for s in sources]
+    claims = [(c, m) for c, m in _claims(strip_source_echo(text, titles)) if c]
     if not claims or not sources:
         return Verified("", (), 0, len(claims))
-    titles = [s.hit.title for s in sources]
     bare = [without_titles(c, titles) for c, _ in claims]
     vectors = embedder.embed(bare)
     kept: list[str] = []
