@@ -68,16 +68,43 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
 
 
+_QUANTITY = re.compile(r"\b(how (many|much|long|large|big)|by how much|"
+                       r"what (percentage|fraction|proportion|share|ratio|speed-?up))\b", re.IGNORECASE)
+_FIGURE = re.compile(_NUMBER.pattern + r"|\borders? of magnitude\b|\b\w+fold\b", re.IGNORECASE)
+# training details that abstracts rarely give: a question about one of them that the abstract never
+# names is a question about the full paper
+_DETAIL = re.compile(r"\b(learning[- ]?rates?|batch[- ]?sizes?|weight[- ]?decay|dropout|warm[- ]?up|momentum|"
+                     r"optimi[sz]ers?|epochs?|training steps|random seeds?|capacity factors?|label smoothing|"
+                     r"gradient clipping|(?:GPU|TPU)[- ]?(?:hours?|days?))\b", re.IGNORECASE)
+
+
+def _detail_key(term: str) -> str:
+    key = re.sub(r"[- ]", "", term.lower()).replace("optimis", "optimiz")
+    return key[:-1] if key.endswith("s") else key
+
+
 def unstated_quantity(question: str, abstract: str) -> str | None:
-    """The thing a "how many X ...?" question counts, when the abstract never gives a number
-    for it (no sentence with a number mentions X): the collection cannot answer it.
+    """What a question asks for that the abstract cannot give, said as the end of a sentence
+    ("The abstracts of the closest papers ..."), or None. Three cases: a "how many X" whose X no
+    sentence with a number mentions; a training detail (learning rate, batch size, epochs, ...)
+    the abstract never names; a "how much / what fraction" question to an abstract without a
+    single figure. The collection cannot answer these, so the assistant says so instead of
+    quoting a number from a neighbouring sentence.
 
     >>> unstated_quantity("How many hours of speech was it trained on?", "We train on 960 hours of speech.")
     >>> unstated_quantity("How many GPU-days did it take?", "It reaches 80% accuracy.")
-    'GPU-days'
-    >>> unstated_quantity("How much faster is it?", "It is fast.")  # not a count of something
-    >>> unstated_quantity("How much does the evaluation change?", "It shrinks.")
+    'give no number of GPU-days'
+    >>> unstated_quantity("How much faster is it?", "It is fast.")  # no figure at all
+    'give no figures'
+    >>> unstated_quantity("How much faster is it?", "It is three orders of magnitude faster.")
+    >>> unstated_quantity("What learning rate and batch size did they use?", "A batch size of 4096 helps.")
+    'do not state the learning rate'
+    >>> unstated_quantity("Which optimiser did they use?", "We use the Adam optimizer.")
     """
+    return _unstated_count(question, abstract) or _unstated_detail(question, abstract)
+
+
+def _unstated_count(question: str, abstract: str) -> str | None:
     match = _HOW_MANY.search(question)
     if not match:
         return None
@@ -89,7 +116,17 @@ def unstated_quantity(question: str, abstract: str) -> str | None:
     stem = _singular(noun)
     numeric = [sentence.lower().replace("-", " ") for sentence in split_sentences(abstract)
                if _NUMBER.search(sentence)]
-    return None if any(stem in sentence for sentence in numeric) else noun
+    return None if any(stem in sentence for sentence in numeric) else f"give no number of {noun}"
+
+
+def _unstated_detail(question: str, abstract: str) -> str | None:
+    named = {_detail_key(m.group(0)) for m in _DETAIL.finditer(abstract)}
+    missing = [m.group(0).lower() for m in _DETAIL.finditer(question) if _detail_key(m.group(0)) not in named]
+    if missing:
+        return "do not state the " + " or the ".join(dict.fromkeys(missing))
+    if _QUANTITY.search(question) and not _FIGURE.search(abstract):
+        return "give no figures"
+    return None
 
 
 _OVERVIEW = re.compile(
@@ -128,22 +165,28 @@ def wants_overview(question: str) -> bool:
 
 
 def prefer_stated_count(question: str, hits: Sequence[Hit], papers: dict, closeness: float = 0.9):
-    """For a "how many X ...?" question: among the papers retrieval can hardly tell apart (fused
-    score within 10% of the best, top 3), the first one whose abstract gives a number for X goes
-    first. Returns (hits, None), or (hits, X) when none of them gives one: the collection cannot
-    answer, so the assistant abstains instead of quoting a number from a neighbouring sentence.
+    """Returns (hits, None), or (hits, what the abstracts do not state) when the collection
+    cannot answer, so the assistant abstains instead of quoting a number from a neighbouring
+    sentence. For a "how many X ...?" question, among the papers retrieval can hardly tell apart
+    (fused score within 10% of the best, top 3), the first one whose abstract gives a number for
+    X goes first. A training detail or a figure the top paper's abstract does not give is not
+    looked for in its neighbours: they are about other work.
     """
     if not hits:
         return list(hits), None
+    hits = list(hits)
     close = [h for h in hits[:3] if h.paper_id in papers and h.score >= closeness * hits[0].score]
-    missing = [unstated_quantity(question, papers[h.paper_id].abstract) for h in close]
-    if not close or missing[0] is None:
-        return list(hits), None
-    stating = [h for h, m in zip(close, missing) if m is None]
-    if not stating:
-        return list(hits), missing[0]
-    reordered = [stating[0]] + [h for h in hits if h is not stating[0]]
-    return [replace(h, rank=rank) for rank, h in enumerate(reordered, start=1)], None
+    if not close:
+        return hits, None
+    missing = [_unstated_count(question, papers[h.paper_id].abstract) for h in close]
+    if missing[0] is not None:
+        stating = [h for h, m in zip(close, missing) if m is None]
+        if not stating:
+            return hits, missing[0]
+        reordered = [stating[0]] + [h for h in hits if h is not stating[0]]
+        hits = [replace(h, rank=rank) for rank, h in enumerate(reordered, start=1)]
+    top = papers.get(hits[0].paper_id)
+    return hits, _unstated_detail(question, top.abstract) if top else None
 
 
 def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = (), unstated: str | None = None) -> str:
@@ -151,7 +194,7 @@ def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = (), u
     if missing_names:
         lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in missing_names) + ".")
     if unstated and nearest:
-        lines.append(f"The closest papers give no number of {unstated} in their abstracts.")
+        lines.append(f"The abstracts of the closest papers {unstated}.")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)

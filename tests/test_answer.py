@@ -163,8 +163,28 @@ def test_list_question_on_a_missing_topic_abstains(assistant):
 
 def test_count_the_abstracts_never_give_abstains(assistant):
     answer = assistant.ask("How many GPU hours did Big Transfer pre-training take?")
-    assert answer.abstained and "no number of hours" in answer.text
+    assert answer.abstained and "give no number of hours" in answer.text
     assert answer.sources[0].title == "Big Transfer (BiT): General Visual Representation Learning"
+
+
+def test_training_detail_the_abstract_never_names_abstains(assistant):
+    answer = assistant.ask("What learning rate and batch size did Big Transfer (BiT) use for fine-tuning?")
+    assert answer.abstained and answer.citations == ()
+    assert "do not state the learning rate or the batch size" in answer.text
+    assert answer.sources[0].title == "Big Transfer (BiT): General Visual Representation Learning"
+
+
+def test_training_detail_the_abstract_names_is_answered(assistant):
+    answer = assistant.ask("Which optimizer do the layerwise weight decay scaling rules target?")
+    assert not answer.abstained
+    assert answer.citations[0].title == "Robust Layerwise Scaling Rules by Proper Weight Decay Tuning"
+
+
+def test_how_much_to_a_paper_without_figures_abstains_without_switching_paper(assistant):
+    answer = assistant.ask("How much higher ImageNet top-1 accuracy does Elementwise Layer Normalization give "
+                           "than Dynamic Tanh?")
+    assert answer.abstained and "give no figures" in answer.text
+    assert answer.sources[0].title == "Elementwise Layer Normalization"
 
 
 def test_count_question_prefers_the_close_paper_that_states_it(assistant):
