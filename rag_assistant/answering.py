@@ -294,10 +294,12 @@ def with_details(result: Verified, sources: Sequence[Source], sentences: int = 3
     return Verified(text, tuple(cited[n] for n in sorted(cited)), result.kept + len(extra), result.dropped)
 
 
-def paper_answer(sources: Sequence[Source], max_sentences: int = 3) -> Verified:
-    """The answer to "which paper...?": the top paper, named and cited, in its own words. The
+def paper_answer(sources: Sequence[Source]) -> Verified:
+    """The answer to "which paper...?": the top paper, named and cited, in its own words (all of
+    its evidence: the sentences matching the question, its contribution and a finding). The
     model adds nothing here (asked for a paper, it repeats the title), so none is called."""
-    return extractive(sources, max_sentences, lead="The best match is \"{title}\" [{number}]: ")
+    top = sources[0].evidence if sources else ()
+    return extractive(sources, len(top), lead="The best match is \"{title}\" [{number}]: ")
 
 
 def primer_messages(prompts_dir) -> list[dict[str, str]]:

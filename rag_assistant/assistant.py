@@ -204,8 +204,8 @@ class Assistant:
             yield result.text
             first = time.perf_counter() - start
         elif answering.is_paper_question(question):
-            sources = select_sources(hits[:1], self.sentences, question, question_vector, 1, cfg.evidence_sentences,
-                                     per_paper=cfg.evidence_sentences)
+            sources = select_sources(hits[:1], self.sentences, question, question_vector, 1, cfg.paper_sentences,
+                                     per_paper=cfg.paper_sentences - 1, cover=True)
             result, mode = answering.paper_answer(sources), "paper"
             yield result.text
             first = time.perf_counter() - start

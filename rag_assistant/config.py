@@ -66,6 +66,7 @@ class Config:
     max_question_chars: int = 2000
     evidence_papers: int = 3
     evidence_sentences: int = 3  # prompt tokens are the main cost on CPU: ~100 tokens of evidence
+    paper_sentences: int = 4  # "which paper...?": two matching the question, its contribution, a finding
     overview_sentences: int = 5  # "what is X / summarize X" questions need more of the abstract
     compare_sentences: int = 2  # per paper, when evidence comes from several papers ("how does X differ from Y")
     compare_margin: float = 0.10  # the second paper joins a comparison when its cosine is this close to the top

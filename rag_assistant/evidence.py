@@ -28,6 +28,11 @@ _QUANTITY_QUESTION = re.compile(
     r"\bhow (much|many|fast|large|big|long|small|well|often)\b|\bby how\b|\bwhat (fraction|percentage|share|"
     r"accuracy|score|rate|speed|size|error|gain|improvement)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d")
+# what a reader wants beyond the sentences that echo the question: what the paper contributes
+# and what it found
+_CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,40}\b(propose|introduce|present|develop|"
+                           r"design|call|name|dub|offer)", re.IGNORECASE)
+_FINDING = re.compile(r"\d|\b(outperform|state-of-the-art|improv|achiev|surpass|demonstrat|show)", re.IGNORECASE)
 
 
 def asks_for_quantity(question: str) -> bool:
@@ -67,9 +72,31 @@ class SentenceIndex:
         return scored
 
 
+def pick(scored: list[tuple[float, str]], take: int, cover: bool = False) -> list[int]:
+    """Indices of the ``take`` best-scoring sentences; with ``cover``, the best two plus the best
+    sentence that states the paper's contribution and the best that states a finding, so that an
+    answer naming a paper says what it does and what it found, not only what the question said.
+
+    >>> scored = [(0.9, "Transfer is hard."), (0.8, "It is costly."), (0.7, "Labels are scarce."),
+    ...           (0.2, "We propose Foo, a sampler."), (0.1, "Foo improves accuracy by 3 points.")]
+    >>> pick(scored, 4), pick(scored, 4, cover=True)
+    ([0, 1, 2, 3], [0, 1, 3, 4])
+    """
+    order = sorted(range(len(scored)), key=lambda i: -scored[i][0])
+    if not cover or take < 3:
+        return order[:take]
+    chosen = order[:take - 2]
+    for pattern in (_CONTRIBUTION, _FINDING):
+        extra = next((i for i in order if i not in chosen and pattern.search(scored[i][1])), None)
+        if extra is not None:
+            chosen.append(extra)
+    chosen += [i for i in order if i not in chosen][:take - len(chosen)]
+    return sorted(chosen)
+
+
 def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vector: np.ndarray,
-                   max_papers: int, max_sentences: int, per_paper: int = 2) -> list[Source]:
-    """Number the top papers 1..n and keep their best sentences, in abstract order."""
+                   max_papers: int, max_sentences: int, per_paper: int = 2, cover: bool = False) -> list[Source]:
+    """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
     sources = []
@@ -79,9 +106,8 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
             break
         scored = index.score(hit.paper_id, query_vector, words, quantity)
         take = min(per_paper if number > 1 else per_paper + 1, budget)
-        best = sorted(range(len(scored)), key=lambda i: -scored[i][0])[:take]
         evidence = tuple(
-            Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in sorted(best)
+            Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in pick(scored, take, cover)
         )
         budget -= len(evidence)
         sources.append(Source(number, hit, evidence))

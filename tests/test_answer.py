@@ -101,6 +101,17 @@ def test_which_paper_questions_name_the_paper_without_the_model(scripted, questi
     assert "".join(e for e in events if isinstance(e, str)) == answer.text
 
 
+def test_which_paper_answer_says_what_the_paper_does_and_found(scripted):
+    a = scripted("unused")
+    answer = a.ask("Which paper lets robots jump over gaps continuously by mixing reinforcement learning with "
+                   "optimal control?")
+    assert answer.mode == "paper" and answer.citations[0].title.startswith("CAJun")
+    evidence = answer.citations[0].evidence
+    assert len(evidence) == 4 and all(sentence in answer.text for sentence in evidence)
+    assert any(sentence.startswith("We present CAJun") for sentence in evidence)  # its contribution
+    assert any(any(ch.isdigit() for ch in sentence) for sentence in evidence)  # and a finding
+
+
 def test_warm_up_caches_the_shared_prompt_prefix(scripted):
     a = scripted("ok")
     a.warm_up()
