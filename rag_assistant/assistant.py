@@ -52,7 +52,8 @@ class Assistant:
 
         overrides = {key: value for key, value in overrides.items() if value is not None}
         config = config.replace(**overrides) if config else Config.from_env(**overrides)
-        embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size)
+        embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
+                            config.embed_backend)
         fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
         store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, fingerprint)
         outdated = store.count() > 0 and store.stored_fingerprint not in (None, fingerprint)

@@ -48,6 +48,7 @@ from .evaluation import (DEFAULT_QUESTIONS, EvalInputError, apply_config_overrid
                          default_out, load_questions, select)
 
 GB = 1024 ** 3
+LLM_MODES = ("generated", "fallback", "stock")  # answers that ran the LLM (the others quote the abstracts)
 RESULT_TAG = "BENCH_RESULT "
 
 
@@ -148,17 +149,22 @@ def _peak_rss() -> int:
 
 
 def _child_config(p: dict, **extra) -> Config:
-    values = {k: p[k] for k in ("data_dir", "generator", "llm_model", "chroma_url") if p.get(k) and k not in extra}
+    keys = ("data_dir", "generator", "llm_model", "chroma_url", "model_cache")
+    values = {k: p[k] for k in keys if p.get(k) and k not in extra}
     if p.get("corpus"):
         values["corpus_paths"] = tuple(Path(c) for c in p["corpus"])
     return Config.from_env(**values, **extra)
 
 
 def child_ingest(p: dict) -> dict:
-    import chromadb  # noqa: F401 - imports are not part of ingest
-    import sentence_transformers  # noqa: F401
-    import torch  # noqa: F401
+    import chromadb  # noqa: F401 - imports are not part of ingest, for either system
 
+    if p["system"] == "ours" and _child_config(p).embed_backend == "openvino":
+        import openvino  # noqa: F401
+        import tokenizers  # noqa: F401
+    else:
+        import sentence_transformers  # noqa: F401
+        import torch  # noqa: F401
     from .corpus import load_corpus
 
     if p["system"] == "ours":
@@ -334,6 +340,8 @@ def targets(r: dict) -> list[dict]:
         add("Total answer time p50 (s)", o["total_p50_s"], s["total_p50_s"], ratio,
             ">= 3x faster than stock at >= its citation precision; <= 8 s",
             ratio is not None and ratio >= 3 and precision_ok and o["total_p50_s"] <= 8)
+        add("Total answer time p50, answers that ran the LLM (s)", o["llm_total_p50_s"], s["llm_total_p50_s"],
+            _ratio(o["llm_total_p50_s"], s["llm_total_p50_s"], False), "", None)
         add("Citation precision (same questions)", o["citation_precision"], s["citation_precision"],
             None, ">= stock (n/a: cited nothing, counts as 0)", precision_ok)
         add("Time to first token p50 (s)", o["ttft_p50_s"], s["ttft_p50_s"],
@@ -396,6 +404,9 @@ def render_markdown(r: dict) -> str:
             x = ans[system]
             details.append([f"answers: {system}", f"{x['n']} questions; modes {x['modes']}; open {x['open_s']:.1f} s; "
                             f"citation recall {_fmt(x['citation_recall'])}"])
+    if r.get("embedder_ready_s") is not None:
+        details.append(["embedder start-up", f"{r['embedder_ready_s']:.1f} s before the timings (includes the one-time "
+                        "ONNX export when it was not cached yet)"])
     for name, error in r.get("errors", {}).items():
         details.append([f"{name}: error", error])
     lines += ["## Details", "", md_table(["Part", "Measured"], details), "", "## Method", "",
@@ -410,7 +421,9 @@ def _answer_summary(records, questions) -> dict:
     modes: dict[str, int] = {}
     for r in records:
         modes[r["mode"]] = modes.get(r["mode"], 0) + 1
-    return {"n": len(records), "ttft_p50_s": M.percentile([r["ttft_s"] for r in records], 50),
+    with_llm = [r["total_s"] for r in records if r["mode"] in LLM_MODES]
+    return {"n": len(records), "llm_answers": len(with_llm), "llm_total_p50_s": M.percentile(with_llm, 50),
+            "ttft_p50_s": M.percentile([r["ttft_s"] for r in records], 50),
             "total_p50_s": M.percentile([r["total_s"] for r in records], 50),
             "total_p95_s": M.percentile([r["total_s"] for r in records], 95),
             "tokens_per_s_p50": M.percentile([r["tokens_per_s"] for r in records], 50),
@@ -448,7 +461,12 @@ def run(config: Config, plan: Plan, questions, log) -> dict:
     warm = [q.question for q in plain[::-1][: plan.warmup]]
     work = Path(tempfile.mkdtemp(prefix="rag-bench-"))
     stock_bundled = work / "stock-bundled"
-    base = {"generator": config.generator, "llm_model": config.llm_model, "model_path": model_path}
+    # the one-time model preparation (GGUF join, the embedder's ONNX export) is not part of any timing
+    base = {"generator": config.generator, "llm_model": config.llm_model, "model_path": model_path,
+            "model_cache": str(config.models_dir)}
+    prepared = time.perf_counter()
+    a.embedder.embed_query("prepare the embedder")
+    r["embedder_ready_s"] = time.perf_counter() - prepared
 
     def section(name, fn):
         log(f"[{time.perf_counter() - started:5.0f} s] {name}...")

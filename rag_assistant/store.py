@@ -53,13 +53,15 @@ def _embedding_function(embedder):
             return "rag_assistant"
 
         def get_config(self) -> dict:
-            return {"model": self.inner.model_path, "dtype": self.inner.dtype}
+            return {"model": self.inner.model_path, "dtype": self.inner.dtype, "backend": self.inner.backend,
+                    "cache_dir": str(self.inner.cache_dir)}
 
         @staticmethod
         def build_from_config(config: dict) -> "RagEmbeddingFunction":
             from .embedding import Embedder
 
-            return RagEmbeddingFunction(Embedder(config["model"], config.get("dtype", "float32")))
+            return RagEmbeddingFunction(Embedder(config["model"], config.get("dtype", "float32"),
+                                                 cache_dir=config.get("cache_dir"), backend=config.get("backend", "torch")))
 
         def default_space(self) -> str:
             return "cosine"

@@ -84,9 +84,10 @@ def test_unknown_model_and_backend_are_clear_errors(tmp_path):
 @pytest.mark.llm
 def test_transformers_backend_on_the_bundled_gguf_converts_once(models_dir):
     """The real 0.5B GGUF through transformers: dequantized once into a HF folder, then loaded from it."""
-    cfg = Config(data_dir=models_dir.parent, generator="transformers", llm_model="qwen2.5-coder-0.5b")
-    generator = make_generator(cfg.replace(data_dir=models_dir.parent))
-    hf_dir = cfg.models_dir / "qwen2.5-coder-0.5b-hf"
+    cfg = Config(data_dir=models_dir.parent, model_cache=models_dir, generator="transformers",
+                 llm_model="qwen2.5-coder-0.5b")
+    generator = make_generator(cfg)
+    hf_dir = models_dir / "qwen2.5-coder-0.5b-hf"
     assert (hf_dir / "config.json").exists()
     text = "".join(generator.stream(MESSAGES, 16)).lower()
     assert any(colour in text for colour in ("red", "orange", "yellow", "green", "blue"))
