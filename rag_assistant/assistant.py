@@ -215,16 +215,19 @@ class Assistant:
             result, mode, first = None, "extractive", 0.0
             generator = self.generator
             if generator is not None:
-                raw, first = yield from self._generate(generator, question, sources, start)
+                shown = answering.prompt_sources(sources, cfg.prompt_sentences)
+                raw, first = yield from self._generate(generator, question, shown, start)
                 result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
-            if result is None or not result.citations:
+            overview = answering.wants_overview(question)
+            budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
+            if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
                 fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
-                    else answering.extractive(sources)
+                    else answering.extractive(sources, budget - 1)
                 result, mode = fallback, "extractive" if generator is None else "fallback"
-            if answering.wants_overview(question):
+            if overview:
                 result = answering.with_expansion(result, question, sources, self.papers)
-            if answering.wants_summary(question) and mode == "generated":
-                result = answering.with_details(result, sources)
+            if mode == "generated":
+                result = answering.with_evidence(result, sources, budget, every_source=compare)
             if generator is None:
                 yield result.text
                 first = time.perf_counter() - start
@@ -237,31 +240,41 @@ class Assistant:
         papers for a comparison (when retrieval puts them close), else the focused top paper(s);
         more sentences for "what is X / summarize X"."""
         cfg = self.config
+        overview = answering.wants_overview(question)
         pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
         compare = answering.is_compare_question(question) and len(pair) == 2
         if compare:
             focused, budget = pair, 2 * cfg.compare_sentences
         else:
             focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
-            budget = cfg.overview_sentences if answering.wants_overview(question) else cfg.evidence_sentences
+            budget = cfg.overview_sentences if overview else cfg.evidence_sentences
+        # "what is X / summarize X" wants what the paper does and finds, not only the sentences that
+        # echo the question (often its background): ``cover`` adds its contribution and a finding
         sources = select_sources(focused, self.sentences, question, question_vector, len(focused), budget,
-                                 per_paper=cfg.compare_sentences if len(focused) > 1 else budget)
+                                 per_paper=cfg.compare_sentences if len(focused) > 1 else budget,
+                                 cover=overview and not compare)
         return sources, compare
 
     def _generate(self, generator, question, sources, start):
+        """Stream the model's first sentence (markers checked on the fly); stop once it is complete."""
         messages = answering.build_messages(self.config.prompts_dir, question, sources)
         marker_filter = MarkerFilter({s.number for s in sources})
-        pieces, first = [], 0.0
-        for piece in generator.stream(messages, self.config.llm_max_tokens):
-            pieces.append(piece)
+        raw, first = "", 0.0
+        for piece in generator.stream(messages, self.config.lead_max_tokens):
+            end = answering.first_sentence_end(raw + piece)
+            if end is not None:
+                piece = piece[:max(0, end - len(raw))]
+            raw += piece
             shown = marker_filter.feed(piece)
             if shown:
                 first = first or time.perf_counter() - start
                 yield shown
+            if end is not None:
+                break
         tail = marker_filter.flush()
         if tail:
             yield tail
-        return "".join(pieces), first or time.perf_counter() - start
+        return raw, first or time.perf_counter() - start
 
 
 def _renumber(source, hits: Sequence[Hit]):

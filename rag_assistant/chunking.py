@@ -19,7 +19,7 @@ TokenCounter = Callable[[str], int]
 # A sentence ends at . ! ? followed by whitespace and an upper-case letter, digit,
 # quote or bracket; common abbreviations (e.g., i.e., et al., vs.) do not end one.
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[$]?[A-Z0-9])")
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "fig.", "Eq.", "approx.", "resp.", "etc.")
+ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "fig.", "Eq.", "approx.", "resp.", "etc.")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -27,7 +27,7 @@ def split_sentences(text: str) -> list[str]:
     parts = _BOUNDARY.split(" ".join(text.split()))
     sentences: list[str] = []
     for part in parts:
-        if sentences and sentences[-1].endswith(_ABBREVIATIONS):
+        if sentences and sentences[-1].endswith(ABBREVIATIONS):
             sentences[-1] = f"{sentences[-1]} {part}"
         elif part:
             sentences.append(part)

@@ -67,9 +67,15 @@ class Config:
     # Answering
     max_question_chars: int = 2000
     evidence_papers: int = 3
-    evidence_sentences: int = 3  # prompt tokens are the main cost on CPU: ~100 tokens of evidence
+    evidence_sentences: int = 3  # the top paper's sentences an answer draws on (cited, shown verbatim)
     paper_sentences: int = 4  # "which paper...?": two matching the question, its contribution, a finding
     overview_sentences: int = 5  # "what is X / summarize X" questions need more of the abstract
+    # The model reads only each source's best sentence (prompt tokens cost ~7 ms each on 2 cores)
+    # and writes the answer's first sentence; the other evidence sentences follow it verbatim, up
+    # to answer_sentences (overview_answer_sentences for "what is X / summarize X") in all.
+    prompt_sentences: int = 1
+    answer_sentences: int = 3
+    overview_answer_sentences: int = 4
     compare_sentences: int = 2  # per paper, when evidence comes from several papers ("how does X differ from Y")
     compare_margin: float = 0.10  # the second paper joins a comparison when its cosine is this close to the top
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
@@ -83,7 +89,8 @@ class Config:
     generator: str = "llama_cpp"  # "llama_cpp", "transformers" or "extractive"
     llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id
     llm_context: int = 2048
-    llm_max_tokens: int = 120  # the prompt asks for one to three sentences
+    llm_max_tokens: int = 120  # the stock recipe's budget (the baseline); ours stops after one sentence
+    lead_max_tokens: int = 80  # one sentence; Qwen spells numbers digit by digit, so a long one is ~60 tokens
     llm_threads: int = 0  # 0 = all cores
     seed: int = 0
     prompts_dir: Path = PROMPTS_DIR

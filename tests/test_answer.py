@@ -58,7 +58,7 @@ def test_fabricated_marker_never_reaches_citations(scripted):
     assert [c.title for c in answer.citations] == [CROWD]
     assert answer.mode == "generated"
     prompt = a.generator.messages[-1]["content"]
-    assert "[1] " + CROWD in prompt and len(prompt) < 4000  # compact evidence, not whole abstracts
+    assert f'(from "{CROWD}")' in prompt and len(prompt) < 1500  # one sentence per source, not whole abstracts
 
 
 def test_unverifiable_model_output_falls_back_to_extractive(scripted):
@@ -135,17 +135,35 @@ def test_follow_up_prompt_has_the_question_and_its_evidence_not_the_earlier_turn
     assert answer.mode == "generated" and [c.title for c in answer.citations] == [scalearn]
 
 
-def test_a_one_sentence_summary_gets_the_papers_other_main_points(scripted):
+def test_the_model_writes_one_sentence_and_the_abstract_gives_the_details(scripted):
+    a = scripted("The distilled VGG-based models are at least 6.5 times faster [1]. "
+                 "They also run on phones and tablets everywhere [1]. " + "More text. " * 40)
+    events = list(a.stream("How much faster are the distilled VGG-based crowd counting models, and how much "
+                           "compute do they use?"))
+    answer = events[-1]
+    streamed = "".join(e for e in events if isinstance(e, str))
+    assert streamed == "The distilled VGG-based models are at least 6.5 times faster [1]."  # stopped after one
+    prompt = a.generator.messages[-1]["content"]
+    assert prompt.count("[1]") == 1 and prompt.count("(from ") == 1  # the model read one sentence
+    lead, quotes = answer.text.split("\n")
+    assert lead.startswith("The distilled VGG-based models are at least 6.5 times faster") and lead.endswith("[1]")
+    assert quotes.startswith("From the abstract [1]: ")
+    assert "6%" in quotes  # the second half of the question, verbatim from the abstract
+    assert "phones" not in answer.text and answer.mode == "generated"
+    assert all(s in answer.text or s in lead for s in answer.citations[0].evidence[1:])
+
+
+def test_a_summary_gets_more_of_the_abstract_than_a_specific_question(scripted):
     title = "Towards a Unified View of Parameter-Efficient Transfer Learning"
     a = scripted("The paper presents a unified framework for parameter-efficient transfer learning [1].")
     answer = a.ask("Give me the gist of the paper that puts adapters, prefix tuning and similar "
                    "parameter-efficient methods under one framework.")
     assert answer.mode == "generated" and [c.title for c in answer.citations] == [title]
     assert answer.text.startswith("The paper presents a unified framework")
-    added = [s for s in answer.citations[0].evidence if s in answer.text]
-    assert len(added) >= 2 and answer.text.count("[1]") == 3  # two verbatim sentences, each cited
+    quoted = [s for s in answer.citations[0].evidence if f'"{s}"' in answer.text]
+    assert len(quoted) == 3  # lead + three verbatim sentences (overview_answer_sentences = 4)
     plain = a.ask("What does the unified view of parameter-efficient transfer learning modify in the model?")
-    assert plain.text.count("[1]") == 1  # not a summary request: the answer stays as written
+    assert len([s for s in plain.citations[0].evidence if f'"{s}"' in plain.text]) == 2  # lead + two
 
 
 def test_comparison_cites_both_papers(scripted):
@@ -157,6 +175,7 @@ def test_comparison_cites_both_papers(scripted):
     assert answer.mode == "generated" and {c.title for c in answer.citations} == {tera, apc}
     prompt = a.generator.messages[-1]["content"]
     assert tera in prompt and apc in prompt
+    assert f'From "{tera}" [1]: ' in answer.text and f'From "{apc}" [2]: ' in answer.text  # each paper quoted
 
 
 def test_what_is_an_acronym_says_what_it_stands_for(scripted):
