@@ -1,7 +1,8 @@
 """Evidence selection: the few most relevant abstract sentences of the top papers.
 
-The prompt never gets whole abstracts (prompt tokens are the main cost on CPU):
-each source contributes its best one to three sentences, numbered by source.
+The prompt never gets whole abstracts (prompt tokens are the main cost on CPU): each source
+contributes its best few sentences, numbered by source; the model reads the best one of them
+(``answering.prompt_sources``) and the answer quotes the others.
 """
 from __future__ import annotations
 

@@ -51,6 +51,9 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     Takes a few seconds, once; needs torch, which the query path then never imports."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a one-time export should not print a loading bar into the CLI's output
 
     class Pooled(torch.nn.Module):
         def __init__(self, bert):

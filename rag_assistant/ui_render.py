@@ -183,7 +183,7 @@ def _working(note: str) -> str:
 
 def _mode_label(answer: Answer) -> str:
     return {
-        "generated": "written by the local model, every sentence checked against the cited abstracts",
+        "generated": "first sentence by the local model, checked against the cited abstract; quotes verbatim",
         "extractive": "quoted from the abstracts",
         "list": "papers listed by relevance",
         "paper": "the best-matching paper, in its own words",
