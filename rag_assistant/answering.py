@@ -7,7 +7,7 @@ from typing import Sequence
 
 from .acronyms import expand
 from .chunking import ABBREVIATIONS, split_sentences
-from .citations import Verified, figures
+from .citations import Verified, figures, strip_markers
 from .evidence import Source
 from .terms import content_words, mentions, name_terms
 from .prompts import render
@@ -279,6 +279,39 @@ def first_sentence_end(text: str) -> int | None:
     while match and text[:match.start() + 1].endswith(ABBREVIATIONS):
         match = _SENTENCE_DONE.search(text, match.end())
     return match.end() if match else None
+
+
+_MARKERS_ONLY = re.compile(r"^(?:\s*\[[^\]]*\]\s*)+$")
+
+
+def degenerate(draft: str) -> bool:
+    """A draft of nothing but citation markers ("[1] [1] [1] ..."): the model is looping, so stop it.
+
+    >>> degenerate("[1] [1] [1]"), degenerate("[1] It is 2x faster"), degenerate("[1]")
+    (True, False, False)
+    """
+    return draft.count("[") >= 3 and bool(_MARKERS_ONLY.match(draft))
+
+
+def span_answer(draft: str, sources: Sequence[Source], max_words: int = 8) -> Verified | None:
+    """A bare answer span ("86.3%", "40% ~ 80%", "15 minutes of unlabeled data") copied from one
+    source's evidence is a direct answer: it becomes the answer's first sentence, cited, with the
+    sentence it came from as its evidence. None when the draft is longer or occurs in no source.
+
+    >>> from rag_assistant.types import Evidence, Hit
+    >>> src = Source(1, Hit("p", "T", 1.0, "", 0.9, 1), (Evidence("p", "T", "It closes 86.3% of the gap.", 0.9),))
+    >>> span_answer("86.3%", [src]).text, span_answer("42%", [src])
+    ('86.3% [1].', None)
+    """
+    span = " ".join(strip_markers(draft).split()).strip(" .;,")
+    if not span or len(span.split()) > max_words or not any(ch.isalnum() for ch in span):
+        return None
+    for source in sources:
+        for evidence in source.evidence:
+            if span.lower() in " ".join(evidence.sentence.split()).lower():
+                citation = Citation(source.hit.paper_id, source.hit.title, (evidence.sentence,), source.number)
+                return Verified(f"{span} [{source.number}].", (citation,), 1, 0)
+    return None
 
 
 def with_evidence(result: Verified, sources: Sequence[Source], sentences: int, every_source: bool = False) -> Verified:

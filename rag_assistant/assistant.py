@@ -218,6 +218,8 @@ class Assistant:
                 shown = answering.prompt_sources(sources, cfg.prompt_sentences)
                 raw, first = yield from self._generate(generator, question, shown, start)
                 result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
+                if not result.citations:  # "86.3%": a bare answer span copied from the evidence
+                    result = answering.span_answer(raw, shown) or result
             overview = answering.wants_overview(question)
             budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
             if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
@@ -269,7 +271,7 @@ class Assistant:
             if shown:
                 first = first or time.perf_counter() - start
                 yield shown
-            if end is not None:
+            if end is not None or answering.degenerate(raw):
                 break
         tail = marker_filter.flush()
         if tail:

@@ -24,7 +24,9 @@ class ScriptedGenerator:
 
     def stream(self, messages, max_tokens):
         self.messages = messages
+        self.consumed = 0
         for i in range(0, len(self.reply), 7):
+            self.consumed += 1
             yield self.reply[i:i + 7]
 
     def count_tokens(self, text):
@@ -273,3 +275,20 @@ def test_real_model_follow_up_retrieves_the_earlier_paper(llm_assistant):
     follow = llm_assistant.ask("Which datasets did they evaluate it on?", history=[("What is R2-Tuning?", first.text)])
     assert follow.sources[0].title == R2
     assert follow.citations and follow.citations[0].title == R2
+
+
+def test_a_bare_answer_span_from_the_evidence_is_kept_and_cited(scripted):
+    a = scripted("0.5%")
+    answer = a.ask("What fraction of a pretrained model's parameters does diff pruning change per task?")
+    assert answer.mode == "generated" and answer.text.startswith("0.5% [1].")
+    assert answer.citations[0].title == "Parameter-Efficient Transfer Learning with Diff Pruning"
+    assert any("0.5%" in s for s in answer.citations[0].evidence) and 'From the abstract [1]: "' in answer.text
+    invented = scripted("42%").ask("What fraction of a pretrained model's parameters does diff pruning change per task?")
+    assert invented.mode == "fallback" and "42%" not in invented.text  # a span the evidence lacks is not an answer
+
+
+def test_a_model_looping_on_markers_is_stopped(scripted):
+    a = scripted("[1] " * 200)
+    events = list(a.stream("How much faster are the distilled VGG-based crowd counting models?"))
+    assert events[-1].mode == "fallback" and events[-1].citations[0].title == CROWD
+    assert a.generator.consumed < 40  # stopped after a few markers, not at the token limit
