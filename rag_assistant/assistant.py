@@ -211,31 +211,39 @@ class Assistant:
             yield result.text
             first = time.perf_counter() - start
         else:
-            sources, compare = self._evidence(question, question_vector, hits)
-            result, mode, first = None, "extractive", 0.0
-            generator = self.generator
-            if generator is not None:
-                shown = answering.prompt_sources(sources, cfg.prompt_sentences)
-                raw, first = yield from self._generate(generator, question, shown, start)
-                result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
-                if not result.citations:  # "86.3%": a bare answer span copied from the evidence
-                    result = answering.span_answer(raw, shown) or result
-            overview = answering.wants_overview(question)
-            budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
-            if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
-                fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
-                    else answering.extractive(sources, budget - 1)
-                result, mode = fallback, "extractive" if generator is None else "fallback"
-            if overview:
-                result = answering.with_expansion(result, question, sources, self.papers)
-            if mode == "generated":
-                result = answering.with_evidence(result, sources, budget, every_source=compare)
-            if generator is None:
-                yield result.text
-                first = time.perf_counter() - start
+            result, mode, first = yield from self._grounded(question, question_vector, hits, start)
         total = time.perf_counter() - start
         yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
                      Timings(retrieval_s, first, total))
+
+    def _grounded(self, question, question_vector, hits, start):
+        """An ordinary question: the model's verified first sentence (or a bare answer span it
+        copied), then the rest of the evidence verbatim; the evidence alone when nothing the
+        model wrote verifies, or with no model. Returns (Verified, mode, first-token seconds)."""
+        cfg = self.config
+        sources, compare = self._evidence(question, question_vector, hits)
+        result, mode, first = None, "extractive", 0.0
+        generator = self.generator
+        if generator is not None:
+            shown = answering.prompt_sources(sources, cfg.prompt_sentences)
+            raw, first = yield from self._generate(generator, question, shown, start)
+            result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
+            if not result.citations:  # "86.3%": a bare answer span copied from the evidence
+                result = answering.span_answer(raw, shown) or result
+        overview = answering.wants_overview(question)
+        budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
+        if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
+            fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
+                else answering.extractive(sources, budget - 1)
+            result, mode = fallback, "extractive" if generator is None else "fallback"
+        if overview:
+            result = answering.with_expansion(result, question, sources, self.papers)
+        if mode == "generated":
+            result = answering.with_evidence(result, sources, budget, every_source=compare)
+        if generator is None:
+            yield result.text
+            first = time.perf_counter() - start
+        return result, mode, first
 
     def _evidence(self, question, question_vector, hits):
         """Numbered sources for an ordinary question, and whether it compares two papers: both
