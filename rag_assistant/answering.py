@@ -338,10 +338,12 @@ def with_evidence(result: Verified, sources: Sequence[Source], sentences: int, e
     budget = sentences - result.kept
     quotes: list[str] = []
     for i, source in enumerate(chosen):
-        share = budget if not every_source else max(1, budget // (len(chosen) - i))
+        if budget <= 0:
+            break
+        share = max(1, budget // (len(chosen) - i)) if every_source else budget
         ranked = [e.sentence for e in sorted(source.evidence, key=lambda e: -e.score) if e.sentence not in used]
         extra = [e.sentence for e in source.evidence if e.sentence in ranked[:share]]  # abstract order
-        if not extra or budget <= 0:
+        if not extra:
             continue
         budget -= len(extra)
         where = "the abstract" if len(chosen) == 1 else f"\"{source.hit.title}\""

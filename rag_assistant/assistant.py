@@ -221,7 +221,8 @@ class Assistant:
         copied), then the rest of the evidence verbatim; the evidence alone when nothing the
         model wrote verifies, or with no model. Returns (Verified, mode, first-token seconds)."""
         cfg = self.config
-        sources, compare = self._evidence(question, question_vector, hits)
+        overview = answering.wants_overview(question)
+        sources, compare = self._evidence(question, question_vector, hits, overview)
         result, mode, first = None, "extractive", 0.0
         generator = self.generator
         if generator is not None:
@@ -230,7 +231,6 @@ class Assistant:
             result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
             if not result.citations:  # "86.3%": a bare answer span copied from the evidence
                 result = answering.span_answer(raw, shown) or result
-        overview = answering.wants_overview(question)
         budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
         if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
             fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
@@ -245,12 +245,11 @@ class Assistant:
             first = time.perf_counter() - start
         return result, mode, first
 
-    def _evidence(self, question, question_vector, hits):
+    def _evidence(self, question, question_vector, hits, overview: bool):
         """Numbered sources for an ordinary question, and whether it compares two papers: both
         papers for a comparison (when retrieval puts them close), else the focused top paper(s);
         more sentences for "what is X / summarize X"."""
         cfg = self.config
-        overview = answering.wants_overview(question)
         pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
         compare = answering.is_compare_question(question) and len(pair) == 2
         if compare:

@@ -39,6 +39,11 @@ def _default_data_dir() -> Path:
     return Path(base) / "rag-assistant"
 
 
+def default_models_dir() -> Path:
+    """Where files derived from the installed models live unless ``RAG_MODELS_DIR`` says otherwise."""
+    return _default_data_dir() / "models"
+
+
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -134,7 +139,7 @@ class Config:
 
     @property
     def models_dir(self) -> Path:
-        return Path(self.model_cache) if self.model_cache else _default_data_dir() / "models"
+        return Path(self.model_cache) if self.model_cache else default_models_dir()
 
     @property
     def chroma_dir(self) -> Path:

@@ -12,6 +12,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .config import default_models_dir
 from .errors import ModelUnavailableError
 
 WINDOW_TOKENS = 256
@@ -49,7 +50,7 @@ class Embedder:
         self.dtype = dtype
         self.backend = backend
         self.batch_size = batch_size
-        self.cache_dir = Path(cache_dir) if cache_dir else Path(self.model_path)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_models_dir()  # never the installed package
         self._model = None
         self._encoder = None
         self._tokenizer = None

@@ -38,3 +38,8 @@ def test_export_is_cached_and_reused(tmp_path):
 def test_unknown_backend_is_a_clear_error():
     with pytest.raises(ModelUnavailableError, match="use openvino or torch"):
         Embedder(backend="tensorflow")
+
+
+def test_the_export_never_goes_into_the_installed_model_package():
+    embedder = Embedder(backend="openvino")
+    assert Path(embedder.model_path) not in (embedder.cache_dir, *embedder.cache_dir.parents)
