@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from . import answering
-from .chunking import chunk_paper, embed_text
+from .chunking import chunk_papers, embed_text
 from .citations import MarkerFilter, verify
 from .config import Config, apply_offline_env
 from .conversation import History, standalone_query
@@ -91,10 +91,8 @@ class Assistant:
         paths = [Path(p) for p in (paths or self.config.corpus_paths)]
         files = corpus_files(paths)
         papers = load_corpus(files)
-        chunks = [
-            c for p in papers
-            for c in chunk_paper(p, self.embedder.count_tokens, self.config.chunk_tokens, self.config.chunk_overlap_tokens)
-        ]
+        chunks = chunk_papers(papers, self.embedder.count_tokens, self.config.chunk_tokens,
+                              self.config.chunk_overlap_tokens, count_many=self.embedder.count_tokens_many)
         known_text = self.store.documents([c.chunk_id for c in chunks])
         todo = [c for c in chunks if known_text.get(c.chunk_id) != c.text]
         by_id = {p.paper_id: p for p in papers}

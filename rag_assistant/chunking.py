@@ -91,6 +91,23 @@ def chunk_paper(paper: Paper, count: TokenCounter, chunk_tokens: int = 200, over
     ]
 
 
+def chunk_papers(papers: Iterable[Paper], count: TokenCounter, chunk_tokens: int = 200, overlap_tokens: int = 40,
+                 count_many: Callable[[list[str]], list[int]] | None = None) -> list[Chunk]:
+    """Chunks of many papers. With ``count_many`` (a batch tokenizer), every title and sentence is
+    counted in one call up front (one call per sentence took 0.4 s of the bundled collection's ingest)."""
+    papers = list(papers)
+    if count_many is not None:
+        texts = list(dict.fromkeys(t for p in papers for t in (p.title, *split_sentences(p.abstract))))
+        known = dict(zip(texts, count_many(texts)))
+        single = count
+
+        def count(text: str) -> int:
+            n = known.get(text)
+            return single(text) if n is None else n
+
+    return [c for p in papers for c in chunk_paper(p, count, chunk_tokens, overlap_tokens)]
+
+
 def word_count(text: str) -> int:
     """A tokenizer-free stand-in for tests: about 1.3 word pieces per word."""
     return int(len(text.split()) * 1.3) + 1

@@ -1,4 +1,4 @@
-from rag_assistant.chunking import chunk_paper, pack_sentences, split_sentences, word_count
+from rag_assistant.chunking import chunk_paper, chunk_papers, pack_sentences, split_sentences, word_count
 from rag_assistant.corpus import load_corpus
 from rag_assistant.types import Paper
 
@@ -41,3 +41,11 @@ def test_chunks_cover_the_whole_abstract(embedder):
     joined = " ".join(c.text for c in chunk_paper(paper, embedder.count_tokens))
     for i in range(80):
         assert f"Claim {i} is" in joined
+
+
+def test_batch_counted_chunks_equal_one_by_one(corpus_dir, embedder):
+    papers = load_corpus([corpus_dir])
+    assert embedder.count_tokens_many(["Big Transfer", "", "crowd counting"]) == [
+        embedder.count_tokens("Big Transfer"), 0, embedder.count_tokens("crowd counting")]
+    one_by_one = [c for p in papers for c in chunk_paper(p, embedder.count_tokens)]
+    assert chunk_papers(papers, embedder.count_tokens, count_many=embedder.count_tokens_many) == one_by_one
