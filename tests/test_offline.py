@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 GUARD = textwrap.dedent('''
     import socket, os
     _real_connect = socket.socket.connect
@@ -31,6 +33,8 @@ SCRIPT = textwrap.dedent('''
     import json, sys
     from rag_assistant import Assistant, Config
     cfg = Config.from_env({}, data_dir=sys.argv[1], generator="extractive", corpus_paths=(sys.argv[2],))
+    if len(sys.argv) > 3:  # int8, exported and quantized from scratch
+        cfg = cfg.replace(embed_dtype="int8", model_cache=sys.argv[3])
     a = Assistant.from_config(cfg)
     hits = a.retrieve("distilling a speech recognizer for phones", k=2)
     ans = a.ask("How small is the distilled speech model?")
@@ -38,13 +42,17 @@ SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_everything_works_with_network_blocked(tmp_path, tiny_corpus):
+@pytest.mark.parametrize("dtype", ["bfloat16", "int8"])
+def test_everything_works_with_network_blocked(tmp_path, tiny_corpus, dtype):
+    """bfloat16 is the default; int8 also exports and quantizes from scratch here (NNCF, like
+    OpenVINO, would report usage unless told otherwise)."""
     (tmp_path / "guard").mkdir()
     (tmp_path / "guard" / "sitecustomize.py").write_text(GUARD)
     attempts = tmp_path / "attempts.txt"
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path / "guard"), "NET_ATTEMPTS_FILE": str(attempts),
            "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "data"), str(tiny_corpus)],
+    args = [str(tmp_path / "data"), str(tiny_corpus)] + ([str(tmp_path / "models")] if dtype == "int8" else [])
+    out = subprocess.run([sys.executable, "-c", SCRIPT, *args],
                          capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
