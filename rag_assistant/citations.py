@@ -77,7 +77,7 @@ class Verified:
 
 
 def figures(text: str) -> set[str]:
-    """The numbers written in digits in a text ("0.35%", "1,000x", "5\\%" -> {"0.35", "1000", "5"}).
+    r"""The numbers written in digits in a text ("0.35%", "1,000x", "5\%" -> {"0.35", "1000", "5"}).
 
     >>> sorted(figures("roughly 0.35% of AdapterFusion's 1,000 parameters, below 5\\% WER"))
     ['0.35', '1000', '5']

@@ -33,6 +33,7 @@ import numpy as np
 from .errors import ModelUnavailableError
 
 BATCH_TOKENS = 2048  # word pieces per call: measured 1k-4k, 2k fastest (small batches stay in cache)
+BULK_BATCHES = 4  # from this many batches on, one stream per core
 
 
 def _fingerprint(model_dir: Path) -> str:
@@ -147,11 +148,15 @@ class OpenVinoEncoder:
         import openvino as ov
         from tokenizers import Tokenizer
 
-        core = ov.Core()
+        self._ov = ov
+        self._core = core = ov.Core()
         core.set_property({"CACHE_DIR": str(onnx_path.parent / "openvino-cache")})  # compiled model, reused
-        self.model = core.compile_model(str(onnx_path), "CPU", {
+        self._path, self._precision = str(onnx_path), precision
+        self._threads = threads or os.cpu_count() or 1
+        self.model = core.compile_model(self._path, "CPU", {
             "INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY",
-            "INFERENCE_NUM_THREADS": threads or os.cpu_count() or 1})
+            "INFERENCE_NUM_THREADS": self._threads})
+        self._bulk = None  # compiled on the first bulk encode: one stream per core
         self.output = self.model.output(0)
         self.dimension = int(self.output.get_partial_shape()[-1].get_length())
         self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -184,13 +189,24 @@ class OpenVinoEncoder:
             request = self._local.request = self.model.create_infer_request()
         return request.infer({"input_ids": ids, "attention_mask": mask})[self.output].copy()
 
+    def _bulk_model(self):
+        with self._lock:
+            if self._bulk is None:
+                self._bulk = self._core.compile_model(self._path, "CPU", {
+                    "INFERENCE_PRECISION_HINT": self._precision, "PERFORMANCE_HINT": "THROUGHPUT",
+                    "NUM_STREAMS": str(self._threads), "INFERENCE_NUM_THREADS": self._threads})
+            return self._bulk
+
     def encode(self, texts: Sequence[str], batch_tokens: int = BATCH_TOKENS) -> np.ndarray:
-        """L2-normalized float32 embeddings, one row per text, in input order."""
+        """L2-normalized float32 embeddings, one row per text, in input order. Many batches (an
+        ingest) run as independent single-core streams, which measured 6-11% faster than one
+        two-core stream; a query's single batch keeps the low-latency model."""
         with self._lock:
             encodings = self.tokenizer.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encodings])
         order = np.argsort(-lengths, kind="stable")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        batches = []
         start = 0
         while start < len(order):
             width = int(lengths[order[start]])
@@ -200,8 +216,21 @@ class OpenVinoEncoder:
             for r, i in enumerate(rows):
                 ids[r, :lengths[i]] = encodings[i].ids
                 mask[r, :lengths[i]] = 1
-            out[rows] = self._run(ids, mask)
+            batches.append((rows, ids, mask))
             start += len(rows)
+        if len(batches) < BULK_BATCHES or self._threads < 2:
+            for rows, ids, mask in batches:
+                out[rows] = self._run(ids, mask)
+            return out
+        queue = self._ov.AsyncInferQueue(self._bulk_model(), self._threads)
+
+        def done(request, rows):
+            out[rows] = request.get_output_tensor(0).data
+
+        queue.set_callback(done)
+        for rows, ids, mask in batches:
+            queue.start_async({"input_ids": ids, "attention_mask": mask}, rows)
+        queue.wait_all()
         return out
 
 

@@ -27,6 +27,19 @@ def test_openvino_embeddings_match_sentence_transformers(tmp_path):
     assert fast.name.endswith(":openvino:bfloat16") and fast.name != reference.name  # a new index fingerprint
 
 
+def test_bulk_streams_give_the_same_vectors_in_order(assistant):
+    """Many batches (an ingest) run on the one-stream-per-core model; rows must match one by one."""
+    from rag_assistant.fast_encoder import BULK_BATCHES
+
+    encoder = assistant.embedder.encoder
+    papers = list(assistant.papers.values())[:60]
+    texts = [f"{p.title}. {p.abstract}" for p in papers]
+    bulk = encoder.encode(texts)
+    assert encoder._bulk is not None and len(texts) * 200 > BULK_BATCHES * 2048  # the bulk path ran
+    single = np.stack([encoder.encode([t])[0] for t in texts])
+    assert (bulk * single).sum(axis=1).min() > 0.9999
+
+
 def test_export_is_cached_and_reused(tmp_path):
     first = Embedder(dtype="bfloat16", backend="openvino", cache_dir=tmp_path)
     first.embed_query("warm")
