@@ -77,10 +77,12 @@ class Config:
     overview_sentences: int = 5  # "what is X / summarize X" questions need more of the abstract
     # The model reads only each source's best sentence (prompt tokens cost ~7 ms each on 2 cores)
     # and writes the answer's first sentence; the other evidence sentences follow it verbatim, up
-    # to answer_sentences (overview_answer_sentences for "what is X / summarize X") in all.
+    # to answer_sentences (overview_answer_sentences for "what is X / summarize X") in all. An
+    # overview of 6 (lead + up to 5 quotes of the 5 evidence sentences, median 126-135 words)
+    # against 4: dev keypoints 0.43 -> 0.60 (summary), 0.71 -> 0.87 (acronym), precision unchanged.
     prompt_sentences: int = 1
     answer_sentences: int = 3
-    overview_answer_sentences: int = 4
+    overview_answer_sentences: int = 6
     compare_sentences: int = 2  # per paper, when evidence comes from several papers ("how does X differ from Y")
     compare_margin: float = 0.10  # the second paper joins a comparison when its cosine is this close to the top
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit

@@ -163,7 +163,7 @@ def test_a_summary_gets_more_of_the_abstract_than_a_specific_question(scripted):
     assert answer.mode == "generated" and [c.title for c in answer.citations] == [title]
     assert answer.text.startswith("The paper presents a unified framework")
     quoted = [s for s in answer.citations[0].evidence if f'"{s}"' in answer.text]
-    assert len(quoted) == 3  # lead + three verbatim sentences (overview_answer_sentences = 4)
+    assert len(quoted) == 3  # lead + every evidence sentence of the top paper: 3, as a runner-up shares the evidence
     plain = a.ask("What does the unified view of parameter-efficient transfer learning modify in the model?")
     assert len([s for s in plain.citations[0].evidence if f'"{s}"' in plain.text]) == 2  # lead + two
 
@@ -292,3 +292,15 @@ def test_a_model_looping_on_markers_is_stopped(scripted):
     events = list(a.stream("How much faster are the distilled VGG-based crowd counting models?"))
     assert events[-1].mode == "fallback" and events[-1].citations[0].title == CROWD
     assert a.generator.consumed < 40  # stopped after a few markers, not at the token limit
+
+
+def test_a_summary_of_one_paper_quotes_up_to_the_overview_budget(scripted):
+    """With one paper in focus, a summary is the model's sentence plus up to five verbatim ones
+    (overview_answer_sentences = 6); a specific question stops at three in all."""
+    title = "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer"
+    a = scripted("The study converts all text-based language problems into a text-to-text format [1].")
+    answer = a.ask("Summarize the large study that casts every NLP problem as text-to-text to explore transfer learning.")
+    assert answer.mode == "generated" and [c.title for c in answer.citations] == [title]
+    quoted = [s for s in answer.citations[0].evidence if f'"{s}"' in answer.text]
+    assert 4 <= len(quoted) <= a.config.overview_answer_sentences - 1
+    assert "Colossal Clean Crawled Corpus" in answer.text  # its result, past the first three sentences
