@@ -8,7 +8,7 @@ from typing import Sequence
 from .acronyms import expand
 from .chunking import ABBREVIATIONS, split_sentences
 from .citations import Verified, figures, strip_markers
-from .evidence import Source
+from .evidence import CONTRIBUTION, Source
 from .terms import content_words, mentions, name_terms
 from .prompts import render
 from .types import Citation, Hit
@@ -385,8 +385,12 @@ def list_answer(sources: Sequence[Source], header: str = "Papers in the collecti
         if not source.evidence:
             continue
         best = max(source.evidence, key=lambda e: e.score)
-        lines.append(f"- \"{source.hit.title}\" [{source.number}]: {best.sentence}")
-        citations.append(Citation(source.hit.paper_id, source.hit.title, (best.sentence,), source.number))
+        # what the paper does, when its best match is only background: a list names each paper's contribution
+        extra = None if CONTRIBUTION.search(best.sentence) else next(
+            (e for e in source.evidence if e is not best and CONTRIBUTION.search(e.sentence)), None)
+        shown = [e.sentence for e in source.evidence if e is best or e is extra]  # abstract order
+        lines.append(f"- \"{source.hit.title}\" [{source.number}]: {' '.join(shown)}")
+        citations.append(Citation(source.hit.paper_id, source.hit.title, tuple(shown), source.number))
     return Verified("\n".join(lines), tuple(citations), len(citations), 0)
 
 

@@ -197,7 +197,8 @@ class Assistant:
         question_vector = self.embedder.embed_query(question)
         if answering.is_list_question(question):
             chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers)
-            sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen), 2 * len(chosen), 1)
+            sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen),
+                                     2 * len(chosen) + 1, per_paper=2, cover=True)
             sources = [_renumber(s, hits) for s in sources]
             result, mode = answering.list_answer(sources), "list"
             yield result.text

@@ -35,7 +35,7 @@ _HAS_NUMBER = re.compile(r"\d")
 NUMBER_BONUS = 0.2
 # what a reader wants beyond the sentences that echo the question: what the paper contributes
 # and what it found
-_CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,40}\b(propose|introduce|present|develop|"
+CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,40}\b(propose|introduce|present|develop|"
                            r"design|call|name|dub|offer)", re.IGNORECASE)
 # a link or a code-availability note is never the evidence for a claim about the research
 _BOILERPLATE = re.compile(r"https?://|www\.|github\.com|\b(code|models?|data(sets?)?|implementation)\b[^.]{0,40}\b"
@@ -86,17 +86,22 @@ def pick(scored: list[tuple[float, str]], take: int, cover: bool = False) -> lis
     """Indices of the ``take`` best-scoring sentences; with ``cover``, the best two plus the best
     sentence that states the paper's contribution and the best that states a finding, so that an
     answer naming a paper says what it does and what it found, not only what the question said.
+    With ``cover`` and two sentences (a paper in a list), the best one and, unless it already is
+    one, the best contribution sentence (or the best alone when the abstract states none).
 
     >>> scored = [(0.9, "Transfer is hard."), (0.8, "It is costly."), (0.7, "Labels are scarce."),
     ...           (0.2, "We propose Foo, a sampler."), (0.1, "Foo improves accuracy by 3 points.")]
-    >>> pick(scored, 4), pick(scored, 4, cover=True)
-    ([0, 1, 2, 3], [0, 1, 3, 4])
+    >>> pick(scored, 4), pick(scored, 4, cover=True), pick(scored, 2, cover=True)
+    ([0, 1, 2, 3], [0, 1, 3, 4], [0, 3])
     """
     order = sorted(range(len(scored)), key=lambda i: -scored[i][0])
+    if cover and take == 2 and order and not CONTRIBUTION.search(scored[order[0]][1]):
+        extra = next((i for i in order[1:] if CONTRIBUTION.search(scored[i][1])), None)
+        return sorted([order[0]] + ([extra] if extra is not None else []))
     if not cover or take < 3:
         return order[:take]
     chosen = order[:take - 2]
-    for pattern in (_CONTRIBUTION, _FINDING):
+    for pattern in (CONTRIBUTION, _FINDING):
         extra = next((i for i in order if i not in chosen and pattern.search(scored[i][1])), None)
         if extra is not None:
             chosen.append(extra)

@@ -88,6 +88,19 @@ def test_list_questions_list_every_relevant_paper(assistant):
     assert all(answer.sources[c.number - 1].title == c.title for c in answer.citations)
 
 
+def test_a_list_says_what_each_paper_contributes(assistant):
+    """Each listed paper: its sentence closest to the question and, when that one is only
+    background, the sentence stating what the paper proposes (quoted, in abstract order)."""
+    from rag_assistant.evidence import CONTRIBUTION
+
+    answer = assistant.ask("Which papers build foundation models that can reason over knowledge graphs they have "
+                           "never seen?")
+    semma = next(c for c in answer.citations if c.title.startswith("SEMMA"))
+    assert len(semma.evidence) == 2 and not CONTRIBUTION.search(semma.evidence[0])
+    assert semma.evidence[1].startswith("We introduce SEMMA") and semma.evidence[1] in answer.text
+    assert all(1 <= len(c.evidence) <= 2 for c in answer.citations)
+
+
 @pytest.mark.parametrize("question", [
     "Which paper speeds up crowd counting by distilling a heavy VGG teacher into a lightweight student?",
     "Is there work on compressing crowd counting models by transferring structured knowledge to a small student?",
