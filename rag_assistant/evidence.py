@@ -86,8 +86,9 @@ def pick(scored: list[tuple[float, str]], take: int, cover: bool = False) -> lis
     """Indices of the ``take`` best-scoring sentences; with ``cover``, the best two plus the best
     sentence that states the paper's contribution and the best that states a finding, so that an
     answer naming a paper says what it does and what it found, not only what the question said.
-    With ``cover`` and two sentences (a paper in a list), the best one and, unless it already is
-    one, the best contribution sentence (or the best alone when the abstract states none).
+    With ``cover`` and two sentences (a paper in a list), the best one and, when it is not a
+    contribution sentence, the best contribution sentence (the best alone when the abstract states
+    none); when the best already is one, the two best.
 
     >>> scored = [(0.9, "Transfer is hard."), (0.8, "It is costly."), (0.7, "Labels are scarce."),
     ...           (0.2, "We propose Foo, a sampler."), (0.1, "Foo improves accuracy by 3 points.")]

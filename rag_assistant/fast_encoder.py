@@ -171,12 +171,11 @@ class OpenVinoEncoder:
         """Open the cached ONNX export of ``model_dir`` (exporting it first if needed). With
         ``precision="int8"``, open its int8 version, quantized first on ``calibration`` if needed."""
         model_dir = Path(model_dir)
-        path = cached_path(model_dir, Path(cache_dir))
-        if not path.exists():
-            export_onnx(model_dir, path)
+        path, int8 = cached_path(model_dir, Path(cache_dir)), quantized_path(model_dir, Path(cache_dir))
         tokenizer, max_tokens = model_dir / "tokenizer.json", _max_tokens(model_dir)
+        if not path.exists() and not (precision == "int8" and int8.exists()):
+            export_onnx(model_dir, path)
         if precision == "int8":
-            int8 = quantized_path(model_dir, Path(cache_dir))
             if not int8.exists():
                 quantize_int8(path, tokenizer, calibration or [], int8, max_tokens)
             # the operations left in floating point run in bf16
