@@ -126,3 +126,31 @@ def test_limit_spreads_across_types():
     assert len({q.type for q in picked}) == 7
     assert select(questions, types="acronym,summary", limit=100) == [q for q in questions
                                                                       if q.type in ("acronym", "summary")]
+
+
+
+@pytest.mark.parametrize("argv", [
+    ["--data-dir", "/tmp/x", "--generator", "extractive", "eval", "--limit", "3"],
+    ["eval", "--data-dir", "/tmp/x", "--generator", "extractive", "--limit", "3"],
+    ["eval", "--", "--data-dir", "/tmp/x", "--generator", "extractive", "--limit", "3"],
+    ["--data-dir", "/tmp/x", "--generator", "extractive", "bench", "--quick"],
+    ["bench", "--quick", "--data-dir", "/tmp/x", "--generator", "extractive"],
+])
+def test_global_flags_work_before_or_after_eval_and_bench(argv, monkeypatch):
+    """Wherever the global flags stand, the config that eval/bench end up with has them."""
+    from rag_assistant import benchmark
+
+    seen = {}
+
+    def fake(module):
+        def main(rest, config):
+            args = module._parser().parse_args(evaluation.clean_argv(rest))
+            seen["config"] = evaluation.apply_config_overrides(config, args)
+            return 0
+        return main
+
+    monkeypatch.setattr(evaluation, "main", fake(evaluation))
+    monkeypatch.setattr(benchmark, "main", fake(benchmark))
+    assert cli.main(argv) == 0
+    assert seen["config"].data_dir == Path("/tmp/x")
+    assert seen["config"].generator == "extractive"
