@@ -13,10 +13,10 @@ from typing import Iterable, Iterator, Sequence
 from . import answering
 from .chunking import chunk_papers, embed_text
 from .citations import MarkerFilter, verify
-from .config import Config, apply_offline_env
+from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus
-from .errors import IndexMissingError, InvalidQuestionError
+from .errors import CorpusError, IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, select_sources
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
@@ -52,6 +52,8 @@ class Assistant:
 
         overrides = {key: value for key, value in overrides.items() if value is not None}
         config = config.replace(**overrides) if config else Config.from_env(**overrides)
+        if not config.chroma_url:
+            check_data_dir(config.data_dir)
         embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
                             config.embed_backend)
         fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
@@ -88,7 +90,12 @@ class Assistant:
     def ingest(self, paths: Iterable[str | Path] | None = None, progress: bool = False) -> IngestReport:
         """Parse (all or nothing), chunk, embed what changed, upsert. Running twice changes nothing."""
         start = time.perf_counter()
-        paths = [Path(p) for p in (paths or self.config.corpus_paths)]
+        if isinstance(paths, (str, Path)):
+            paths = [paths]  # one file or folder
+        try:
+            paths = [Path(p) for p in (paths or self.config.corpus_paths)]
+        except TypeError:
+            raise CorpusError(f"ingest takes file or folder paths (str or Path), got {paths!r}") from None
         files = corpus_files(paths)
         papers = load_corpus(files)
         chunks = chunk_papers(papers, self.embedder.count_tokens, self.config.chunk_tokens,
@@ -115,7 +122,11 @@ class Assistant:
 
     # ---- retrieval ----------------------------------------------------------------
     def _check(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
+        if question is not None and not isinstance(question, str):
+            raise InvalidQuestionError(f"the question must be text (str), not {type(question).__name__}")
+        if question:  # undecodable bytes from a terminal arrive as lone surrogates: drop them
+            question = question.encode("utf-8", "ignore").decode("utf-8")
+        if not question or not question.strip():
             raise InvalidQuestionError("the question is empty: type a question about the papers")
         question = " ".join(question.split())
         if len(question) > self.config.max_question_chars:
@@ -129,7 +140,7 @@ class Assistant:
 
     def retrieve(self, question: str, k: int = 10) -> list[Hit]:
         """Ranked papers (each at most once) with fused score, similarity and best chunk text."""
-        return self.retriever.search(self._check(question), k=max(1, int(k)))
+        return self.retriever.search(self._check(question), k=_check_k(k))
 
     def standalone_query(self, question: str, history: History) -> str:
         """The retrieval query for a follow-up: the question plus the conversation's paper(s)."""
@@ -169,9 +180,9 @@ class Assistant:
         """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``."""
         start = time.perf_counter()
         question = self._check(question)
-        history = [(str(q), str(a)) for q, a in (history or [])][-4:]
+        history = _check_history(history)[-4:]
         query = self.standalone_query(question, history)
-        k = k or 10
+        k = 10 if k is None else _check_k(k)
         hits = self.retriever.search(query, k=k)
         retrieval_s = time.perf_counter() - start
         listing = answering.is_list_question(question)
@@ -290,3 +301,23 @@ def _renumber(source, hits: Sequence[Hit]):
     from dataclasses import replace
 
     return replace(source, number=hits.index(source.hit) + 1)
+
+
+def _check_k(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidQuestionError(f"k (the number of papers) must be a whole number of at least 1, got {k!r}")
+    return k
+
+
+def _check_history(history) -> list[tuple[str, str]]:
+    """``history`` = [(question, answer), ...] (lists or tuples of two texts)."""
+    if not history:
+        return []
+    if isinstance(history, (str, bytes, dict)):
+        raise InvalidQuestionError("history must be a list of (question, answer) pairs")
+    pairs = []
+    for turn in history:
+        if not isinstance(turn, (list, tuple)) or len(turn) != 2:
+            raise InvalidQuestionError(f"history must be a list of (question, answer) pairs; got the turn {turn!r}")
+        pairs.append((str(turn[0] or ""), str(turn[1] or "")))
+    return pairs

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Mapping
 
+from .errors import ConfigError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_CORPUS = PROJECT_ROOT / "data"
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
@@ -130,7 +132,11 @@ class Config:
             ("collection", "RAG_COLLECTION", str),
         ):
             if env.get(key):
-                values[name] = conv(env[key])
+                try:
+                    values[name] = conv(env[key])
+                except ValueError:
+                    kind = "a number" if conv is float else "a whole number"
+                    raise ConfigError(f"{key} must be {kind}, got {env[key]!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
@@ -146,3 +152,17 @@ class Config:
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+
+def check_data_dir(path: Path) -> None:
+    """The data dir must be a folder this process can write (the index lives there), or creatable."""
+    path = Path(path)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"the data dir {path} is not a folder ({existing} is a file): pass another --data-dir")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"the data dir {path} is read-only ({existing} cannot be written): pass a writable "
+                          "--data-dir, or copy the index to one")
+    chroma = path / "chroma" / "chroma.sqlite3"
+    if chroma.exists() and not os.access(chroma, os.W_OK):
+        raise ConfigError(f"the index {chroma} is read-only: pass a writable --data-dir, or copy the index to one")

@@ -65,6 +65,15 @@ def parse_page(path: Path, text: str | None = None) -> list[Paper]:
     """Parse a scraped page: 2 header lines, then title/abstract pairs."""
     text = _read_text(path) if text is None else text
     lines = text.splitlines()
+    first = next((line.strip() for line in lines if line.strip()), "")
+    if first.startswith("{") and first.endswith("}"):
+        try:
+            looks_json = isinstance(json.loads(first), dict)
+        except json.JSONDecodeError:
+            looks_json = False
+        if looks_json:
+            raise CorpusError(f"{path}: looks like JSON Lines, not a page scrape: rename it to "
+                              f"{path.with_suffix('.jsonl').name}")
     while lines and not lines[-1].strip():
         lines.pop()
     body = lines[HEADER_LINES:]
@@ -118,7 +127,11 @@ def parse_records(path: Path, text: str | None = None) -> list[Paper]:
     for line, record in _records(path, text):
         if not isinstance(record, dict):
             raise CorpusError(f"{path}:{line}: expected an object with 'title' and 'abstract'")
-        papers.append(_paper(path, line, str(record.get("title") or ""), str(record.get("abstract") or "")))
+        for key in ("title", "abstract"):
+            if record.get(key) is not None and not isinstance(record[key], str):
+                raise CorpusError(f"{path}:{line}: '{key}' must be text (a string), got "
+                                  f"{type(record[key]).__name__} {str(record[key])[:40]!r}")
+        papers.append(_paper(path, line, record.get("title") or "", record.get("abstract") or ""))
     if not papers:
         raise CorpusError(f"{path}: no papers found")
     return papers

@@ -132,7 +132,7 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.backend == "openvino":
-            return self.encoder.encode(list(texts))
+            return self.encoder.encode(list(texts), progress=progress)
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=progress,

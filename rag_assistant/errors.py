@@ -23,3 +23,7 @@ class ModelUnavailableError(RagAssistantError):
 
 class InvalidQuestionError(RagAssistantError):
     """The question is empty, too long, or otherwise unusable."""
+
+
+class ConfigError(RagAssistantError):
+    """A setting (flag, environment variable, folder) is unusable."""

@@ -74,9 +74,16 @@ def _strings(value, what: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+QUESTION_KEYS = frozenset({"id", "type", "question", "history", "gold_titles", "keypoints", "notes"})
+
+
 def parse_question(record, where: str, number: int) -> Question:
     if not isinstance(record, dict):
         raise EvalInputError(f"{where}: expected a JSON object with a 'question'")
+    unknown = sorted(set(record) - QUESTION_KEYS)
+    if unknown:  # a misspelt "gold_title" would silently make the question unanswerable
+        raise EvalInputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; the keys are "
+                             f"{', '.join(sorted(QUESTION_KEYS))}")
     text = record.get("question")
     if not isinstance(text, str) or not text.strip():
         raise EvalInputError(f"{where}: 'question' must be a non-empty string")

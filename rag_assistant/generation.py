@@ -37,10 +37,15 @@ class LlamaCppGenerator:
             raise ModelUnavailableError(f"llama-cpp-python is not installed ({exc}); run `make setup`") from None
         self.name = f"llama.cpp:{Path(model_path).stem}"
         self._lock = threading.Lock()
-        self.llm = Llama(
-            model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
-            seed=seed, verbose=False,
-        )
+        try:
+            self.llm = Llama(
+                model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
+                seed=seed, verbose=False,
+            )
+        except ValueError as exc:  # llama.cpp: "Failed to load model from file"
+            raise ModelUnavailableError(
+                f"cannot load {model_path}: the GGUF file is truncated or corrupt ({exc}). Re-download or "
+                "rejoin it (a bundled model: delete the file and run again)") from None
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
@@ -68,8 +73,10 @@ class TransformersGenerator:
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
             self.model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype))
-        except OSError as exc:
-            raise ModelUnavailableError(f"cannot load transformers model {model_dir}: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailableError(
+                f"cannot load transformers model {model_dir}: it needs a Hugging Face model folder (config.json, "
+                f"tokenizer and weights): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
         self.model.eval()
 
     def count_tokens(self, text: str) -> int:

@@ -79,6 +79,15 @@ def _client(chroma_url: str | None, chroma_dir: Path):
         return chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
     url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
     try:
+        port = url.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    # a bare word ("notaurl") is a typo, not a host: a server is named with a port, a dot or "localhost"
+    named = port is not None or "." in (url.hostname or "") or ":" in (url.hostname or "") or url.hostname == "localhost"
+    if url.scheme not in ("http", "https") or not url.hostname or port == -1 or not named:
+        raise StoreUnavailableError(f"{chroma_url!r} is not a Chroma server URL: use http://HOST:PORT, "
+                                    "e.g. http://127.0.0.1:8000")
+    try:
         client = chromadb.HttpClient(
             host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=settings
         )

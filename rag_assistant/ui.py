@@ -15,6 +15,7 @@ rendered as live HTML: ui_render escapes it all.
 """
 from __future__ import annotations
 
+import errno
 import inspect
 import logging
 import threading
@@ -25,7 +26,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from .config import Config, apply_offline_env
-from .errors import RagAssistantError
+from .errors import ConfigError, RagAssistantError
 from .types import Answer, Sources
 from .ui_render import Conversation, Turn, render_conversation, render_search, render_sources, render_status
 from .ui_style import CHAT_JS, CSS, theme
@@ -514,6 +515,7 @@ def serve(config: Config | None = None, host: str = "127.0.0.1", port: int = 786
     from .assistant import Assistant
 
     config = config or Config.from_env()
+    check_listen_address(host, port)
     future: Future = Future()
 
     def open_index() -> None:
@@ -528,3 +530,19 @@ def serve(config: Config | None = None, host: str = "127.0.0.1", port: int = 786
     demo = build_app(future, preload_model=True)
     print(f"Paper assistant: http://{host}:{port}  (the index opens in the background; Ctrl+C stops)", flush=True)
     demo.launch(server_name=host, server_port=port, **launch_kwargs)
+
+
+def check_listen_address(host: str, port: int) -> None:
+    """Fail with one actionable line when the chat cannot listen on ``host:port``."""
+    import socket
+
+    if not 0 < int(port) < 65536:
+        raise ConfigError(f"--port must be between 1 and 65535, got {port}")
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, int(port)))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is in use (another chat?): pick another with --port") from None
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): use --host 127.0.0.1, "
+                          "an address of this machine") from None

@@ -251,6 +251,28 @@ def test_bad_questions_get_clear_errors(assistant, bad, message):
         assistant.ask(bad)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda a: a.ask(123), "must be text"),
+    (lambda a: a.ask(b"What is BiT?"), "must be text"),
+    (lambda a: a.ask("What is BiT?", k=0), "at least 1"),
+    (lambda a: a.ask("What is BiT?", k="5"), "whole number"),
+    (lambda a: a.retrieve("What is BiT?", k=-3), "at least 1"),
+    (lambda a: a.retrieve("What is BiT?", k=1.5), "whole number"),
+    (lambda a: a.ask("What did they find?", history="earlier text"), "pairs"),
+    (lambda a: a.ask("What did they find?", history=[("only a question",)]), "pairs"),
+    (lambda a: a.ask("What did they find?", history=[None]), "pairs"),
+])
+def test_api_misuse_gets_clear_errors(assistant, call, message):
+    with pytest.raises(InvalidQuestionError, match=message):
+        call(assistant)
+
+
+def test_undecodable_bytes_in_a_question_are_dropped(assistant):
+    """A terminal's invalid UTF-8 arrives as lone surrogates (sys.argv): the rest is still asked."""
+    hits = assistant.retrieve("big transfer \udcff\udcfe BiT visual representation", k=3)
+    assert hits[0].title.startswith("Big Transfer (BiT)")
+
+
 # ---- the real default model (greedy) ---------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -81,3 +81,14 @@ def test_jsonl_json_csv(tmp_path):
     bad.write_text('{"title": "x", "abstract": "y"}\n{broken\n', encoding="utf-8")
     with pytest.raises(CorpusError, match=r"bad\.jsonl:2: invalid JSON"):
         parse_file(bad)
+
+
+def test_json_fields_must_be_text_and_jsonl_saved_as_txt_is_named(tmp_path):
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text('{"title": 123, "abstract": ["x"]}\n')
+    with pytest.raises(CorpusError, match=r"wrong.jsonl:1: 'title' must be text"):
+        parse_file(wrong)
+    as_txt = tmp_path / "papers.txt"
+    as_txt.write_text('{"title": "A", "abstract": "B"}\n{"title": "C", "abstract": "D"}\n')
+    with pytest.raises(CorpusError, match="looks like JSON Lines.*rename it to papers.jsonl"):
+        parse_file(as_txt)

@@ -154,3 +154,10 @@ def test_global_flags_work_before_or_after_eval_and_bench(argv, monkeypatch):
     assert cli.main(argv) == 0
     assert seen["config"].data_dir == Path("/tmp/x")
     assert seen["config"].generator == "extractive"
+
+
+def test_misspelt_question_key_is_rejected(tmp_path):
+    path = tmp_path / "typo.jsonl"
+    path.write_text('{"question": "What is BiT?", "gold_title": ["Big Transfer (BiT)"]}\n')
+    with pytest.raises(EvalInputError, match=r"typo.jsonl:1: unknown key\(s\) 'gold_title'"):
+        load_questions(path)

@@ -79,6 +79,18 @@ def test_unknown_model_and_backend_are_clear_errors(tmp_path):
         resolve_gguf(str(not_gguf), tmp_path)
     with pytest.raises(ModelUnavailableError, match="unknown generator"):
         make_generator(Config(data_dir=tmp_path, generator="gpt"))
+    with pytest.raises(ModelUnavailableError, match="Hugging Face model folder"):
+        TransformersGenerator(str(tmp_path))  # a folder with no model in it
+
+
+def test_truncated_gguf_is_a_clear_error(models_dir, tmp_path):
+    """A partly downloaded or copied model: valid header, missing tensors."""
+    whole = resolve_gguf("qwen2.5-coder-0.5b", models_dir)
+    half = tmp_path / "half.gguf"
+    with whole.open("rb") as src:
+        half.write_bytes(src.read(20_000_000))
+    with pytest.raises(ModelUnavailableError, match="truncated or corrupt"):
+        LlamaCppGenerator(resolve_gguf(str(half), tmp_path), n_ctx=256, threads=1)
 
 
 @pytest.mark.llm

@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from rag_assistant import Assistant
 
 
@@ -52,3 +54,29 @@ def test_reopen_in_fresh_process(assistant, config):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("282 ") and "Tuning" in out.stdout
+
+
+def test_ingest_takes_one_path_and_rejects_non_paths(config, tmp_path, tiny_corpus):
+    from rag_assistant.errors import CorpusError
+
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "one", corpus_paths=(tiny_corpus,)))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text('{"title": "Another Paper", "abstract": "A paper about sparse attention."}\n')
+    report = a.ingest(str(extra))  # one file, as a plain string
+    assert report.files == 1 and len(a.papers) == 4
+    with pytest.raises(CorpusError, match="file or folder paths"):
+        a.ingest([None])
+
+
+def test_unusable_data_dir_and_settings_are_one_line_errors(config, tmp_path):
+    from rag_assistant.config import Config
+    from rag_assistant.errors import ConfigError
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(ConfigError, match="is not a folder"):
+        Assistant.from_config(config.replace(data_dir=a_file / "sub"))
+    with pytest.raises(ConfigError, match="RAG_ABSTAIN_SIMILARITY must be a number, got 'abc'"):
+        Config.from_env({"RAG_ABSTAIN_SIMILARITY": "abc"})
+    with pytest.raises(ConfigError, match="RAG_LLM_THREADS must be a whole number"):
+        Config.from_env({"RAG_LLM_THREADS": "two"})

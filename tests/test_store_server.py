@@ -58,3 +58,9 @@ def test_server_down_gives_actionable_error(config, tmp_path):
     cfg = config.replace(data_dir=tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(StoreUnavailableError, match="cannot reach the Chroma server .*chroma run"):
         Assistant.from_config(cfg)
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://127.0.0.1:8000", "http://127.0.0.1:99999"])
+def test_malformed_server_url_says_so(config, tmp_path, url):
+    with pytest.raises(StoreUnavailableError, match="is not a Chroma server URL"):
+        Assistant.from_config(config.replace(data_dir=tmp_path, chroma_url=url))

@@ -385,3 +385,17 @@ def test_example_questions_are_answered_from_the_collection(assistant):
     for question in EXAMPLES:
         answer = assistant.ask(question)
         assert not answer.abstained and answer.citations, question
+
+
+def test_chat_on_a_busy_or_bad_port_is_a_one_line_error(tmp_path, capsys):
+    from rag_assistant import cli
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["--data-dir", str(tmp_path), "chat", "--port", str(port)]) == 2
+        assert f"port {port} on 127.0.0.1 is in use" in capsys.readouterr().err
+    assert cli.main(["--data-dir", str(tmp_path), "chat", "--port", "99999"]) == 2
+    assert "--port must be between 1 and 65535" in capsys.readouterr().err
+    assert not (tmp_path / "chroma").exists()  # nothing was started or built
