@@ -69,7 +69,9 @@ def _singular(word: str) -> str:
 
 
 _QUANTITY = re.compile(r"\b(how (many|much|long|large|big)|by how much|"
-                       r"what (percentage|fraction|proportion|share|ratio|speed-?up))\b", re.IGNORECASE)
+                       r"what (percentage|fraction|proportion|share|ratio|speed-?up)|"
+                       r"what (?:[\w-]+ ){0,2}(accuracy|error rate|score|mAP|AUC|F1|BLEU|perplexity|FID)"
+                       r" (?:does|did|do|is|was)\b)", re.IGNORECASE)
 _FIGURE = re.compile(_NUMBER.pattern + r"|\borders? of magnitude\b|\b\w+fold\b", re.IGNORECASE)
 # training details that abstracts rarely give: a question about one of them that the abstract never
 # names is a question about the full paper
@@ -100,6 +102,8 @@ def unstated_quantity(question: str, abstract: str) -> str | None:
     >>> unstated_quantity("What learning rate and batch size did they use?", "A batch size of 4096 helps.")
     'do not state the learning rate'
     >>> unstated_quantity("Which optimiser did they use?", "We use the Adam optimizer.")
+    >>> unstated_quantity("What top-1 accuracy does it report?", "It beats EfficientNet in accuracy.")
+    'give no figures'
     """
     return _unstated_count(question, abstract) or _unstated_detail(question, abstract)
 

@@ -26,8 +26,9 @@ class Source:
 
 
 _QUANTITY_QUESTION = re.compile(
-    r"\bhow (much|many|fast|large|big|long|small|well|often)\b|\bby how\b|\bwhat (fraction|percentage|share|"
-    r"accuracy|score|rate|speed|size|error|gain|improvement)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
+    r"\bhow (much|many|fast|quickly|large|big|long|small|wide|deep|far|high|well|often|accurate)\b|\bby how\b|"
+    r"\bwhat (?:[\w-]+ ){0,2}(fraction|percentage|share|accuracy|score|rate|speed|speed-?up|size|error|gain|"
+    r"improvement|mAP|AUC|F1|BLEU|perplexity|FID)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d")
 # "How much faster...?" is answered by a sentence with a number in it; the model reads only the
 # best sentence, so a figure must outweigh a sentence that merely echoes the question's words
@@ -42,6 +43,26 @@ _BOILERPLATE = re.compile(r"https?://|www\.|github\.com|\b(code|models?|data(set
                           r"(is|are|will be) (made )?(publicly |freely )?(available|released)", re.IGNORECASE)
 BOILERPLATE_PENALTY = 0.5
 _FINDING = re.compile(r"\d|\b(outperform|state-of-the-art|improv|achiev|surpass|demonstrat|show)", re.IGNORECASE)
+
+
+# "How deep were the models and what error did the ensemble reach?": two asks, each answered by
+# its own sentence of the abstract
+_SECOND_ASK = re.compile(r",?\s+\band\s+(?:(?:on|in|for|by|at|to|with|from|of)\s+)?(?=(?:what|how|which|who|when|"
+                         r"where|why)\b)", re.IGNORECASE)
+
+
+def question_parts(question: str) -> list[str]:
+    """The separate asks of a question joined by "and" + a question word; one part for most.
+
+    >>> question_parts("How deep were the models and what error did the ensemble reach?")
+    ['How deep were the models', 'what error did the ensemble reach?']
+    >>> question_parts("How many pairs was it trained on, and on how many datasets was it tested?")
+    ['How many pairs was it trained on', 'how many datasets was it tested?']
+    >>> question_parts("What data and models did they use?")
+    ['What data and models did they use?']
+    """
+    parts = [p.strip() for p in _SECOND_ASK.split(question) if p and p.strip()]
+    return parts if len(parts) > 1 and all(len(p.split()) >= 2 for p in parts) else [question]
 
 
 def asks_for_quantity(question: str) -> bool:
@@ -115,12 +136,17 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
     """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
+    parts = question_parts(query)
+    part_vectors = index.embedder.embed(parts) if len(parts) > 1 else []
     sources = []
     budget = max_sentences
     for number, hit in enumerate(hits[:max_papers], start=1):
         if hit.paper_id not in index.papers or budget <= 0:
             break
         scored = index.score(hit.paper_id, query_vector, words, quantity)
+        for part, vector in zip(parts, part_vectors):  # a sentence answering either ask counts
+            part_scored = index.score(hit.paper_id, vector, content_words(part), asks_for_quantity(part))
+            scored = [max(a, b) for a, b in zip(scored, part_scored)]
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         evidence = tuple(
             Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in pick(scored, take, cover)
