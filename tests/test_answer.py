@@ -339,3 +339,17 @@ def test_a_summary_of_one_paper_quotes_up_to_the_overview_budget(scripted):
     quoted = [s for s in answer.citations[0].evidence if f'"{s}"' in answer.text]
     assert 4 <= len(quoted) <= a.config.overview_answer_sentences - 1
     assert "Colossal Clean Crawled Corpus" in answer.text  # its result, past the first three sentences
+
+
+def test_a_two_part_question_gets_evidence_for_both_parts(assistant):
+    """'How deep ... and what error ...?': each ask's best sentence is in the answer."""
+    answer = assistant.ask("In the original residual networks paper, how deep were the ImageNet models "
+                           "and what test error did the ensemble achieve?")
+    assert answer.citations[0].title == "Deep Residual Learning for Image Recognition"
+    assert "152 layers" in answer.text and "3.57%" in answer.text
+
+
+def test_a_metric_the_abstract_gives_no_figure_for_is_abstained_on(assistant):
+    answer = assistant.ask("What top-1 ImageNet accuracy does ResNeSt report?")
+    assert answer.abstained and "give no figures" in answer.text
+    assert answer.sources[0].title == "ResNeSt: Split-Attention Networks"  # the nearest paper is shown
