@@ -342,14 +342,33 @@ def test_a_summary_of_one_paper_quotes_up_to_the_overview_budget(scripted):
 
 
 def test_a_two_part_question_gets_evidence_for_both_parts(assistant):
-    """'How deep ... and what error ...?': each ask's best sentence is in the answer."""
-    answer = assistant.ask("In the original residual networks paper, how deep were the ImageNet models "
-                           "and what test error did the ensemble achieve?")
-    assert answer.citations[0].title == "Deep Residual Learning for Image Recognition"
-    assert "152 layers" in answer.text and "3.57%" in answer.text
+    """'How deep ... and what error ...?': each ask's best sentence ranks in the top two (the model
+    reads one sentence per part), and both are in the answer."""
+    from rag_assistant.evidence import select_sources
+
+    question = ("What attack success rate does the generative model of jailbreak suffixes reach on GPT-3.5, "
+                "and how quickly can it produce suffixes for one query?")
+    hits = assistant.retrieve(question)
+    source = select_sources(hits[:1], assistant.sentences, question, assistant.embedder.embed_query(question), 1, 3)[0]
+    best_two = " ".join(e.sentence for e in sorted(source.evidence, key=lambda e: -e.score)[:2])
+    assert "4 seconds" in best_two  # the second ask; the first alone ranks the method's description
+    answer = assistant.ask(question)
+    assert answer.citations[0].title.startswith("AmpleGCG")
+    assert "4 seconds" in answer.text
 
 
 def test_a_metric_the_abstract_gives_no_figure_for_is_abstained_on(assistant):
     answer = assistant.ask("What top-1 ImageNet accuracy does ResNeSt report?")
     assert answer.abstained and "give no figures" in answer.text
     assert answer.sources[0].title == "ResNeSt: Split-Attention Networks"  # the nearest paper is shown
+
+
+def test_the_model_reads_one_sentence_per_part_of_a_two_part_question(scripted):
+    a = scripted("It generates suffixes in 4 seconds [1].")
+    a.ask("In the original residual networks paper, how deep were the ImageNet models and what test error "
+          "did the ensemble achieve?")
+    prompt = a.generator.messages[-1]["content"]
+    assert "152 layers" in prompt and "3.57%" in prompt
+    a.ask("What test error did the ensemble of residual nets achieve on ImageNet?")
+    assert "3.57%" in a.generator.messages[-1]["content"]
+    assert "152 layers" not in a.generator.messages[-1]["content"]  # one ask: one sentence
