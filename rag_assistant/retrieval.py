@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 
-from .terms import mentions, name_terms
+from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
@@ -177,7 +177,7 @@ def assess_relevance(question: str, hits: list[Hit], papers: dict[str, Paper], m
     ones (other than bare acronyms, which the name rule anchors) start at 0.40.
     """
     top = max((h.similarity for h in hits), default=0.0)
-    names = name_terms(question)
+    names = name_terms(question) + quoted_phrases(question)
     texts = [f"{papers[h.paper_id].title} {papers[h.paper_id].abstract}".lower() for h in hits[:window]
              if h.paper_id in papers]
     missing = tuple(n for n in names if not any(mentions(t, n) for t in texts))

@@ -50,6 +50,21 @@ def name_terms(text: str) -> list[str]:
     return names
 
 
+# a quoted title or phrase: an opening quote after a space (not a possessive "model's"), 3+ words
+_QUOTED = re.compile(r"""(?:^|(?<=[\s(]))["'‘“]([^"'’”]{3,150}?)["'’”](?=[\s.,;:?!)]|$)""")
+
+
+def quoted_phrases(text: str) -> list[str]:
+    """Titles or phrases the question quotes (three words or more): a paper that has them says them.
+
+    >>> quoted_phrases("Which paper introduced ViT, 'An Image is Worth 16x16 Words'?")
+    ['An Image is Worth 16x16 Words']
+    >>> quoted_phrases("What does the owner's model do in NEVIS'22 and the 'lottery' idea?")
+    []
+    """
+    return [m.strip() for m in _QUOTED.findall(text) if len(m.split()) >= 3]
+
+
 def mentions(text_lower: str, name: str) -> bool:
     """Whether a (lower-cased) text mentions a name, tolerating hyphen/space variants.
 
