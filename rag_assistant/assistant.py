@@ -266,7 +266,10 @@ class Assistant:
         if compare:
             focused, budget = pair, 2 * cfg.compare_sentences
         else:
-            focused = answering.focus(hits, question, self.papers, cfg.evidence_papers, cfg.evidence_margin)
+            # "summarize the paper on X" is about one paper: a close runner-up only invited the model
+            # to summarize the wrong one
+            focused = hits[:1] if overview else answering.focus(hits, question, self.papers, cfg.evidence_papers,
+                                                                 cfg.evidence_margin)
             budget = cfg.overview_sentences if overview else cfg.evidence_sentences
         # "what is X / summarize X" wants what the paper does and finds, not only the sentences that
         # echo the question (often its background): ``cover`` adds its contribution and a finding

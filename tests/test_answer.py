@@ -372,3 +372,22 @@ def test_the_model_reads_one_sentence_per_part_of_a_two_part_question(scripted):
     a.ask("What test error did the ensemble of residual nets achieve on ImageNet?")
     assert "3.57%" in a.generator.messages[-1]["content"]
     assert "152 layers" not in a.generator.messages[-1]["content"]  # one ask: one sentence
+
+
+def test_a_quoted_title_must_be_in_the_collection(assistant):
+    missing = assistant.ask("Which paper introduced the Vision Transformer, 'An Image is Worth 16x16 Words'?")
+    assert missing.abstained and '"An Image is Worth 16x16 Words"' in missing.text
+    present = assistant.ask('Is there a paper called "Three things everyone should know about Vision Transformers"?')
+    assert not present.abstained
+    assert present.citations[0].title == "Three things everyone should know about Vision Transformers"
+
+
+def test_a_summary_is_about_the_top_paper_alone(scripted):
+    """'Summarize the paper on X' is about one paper: a close runner-up is not offered to the model."""
+    a = scripted("The paper prunes the source dataset [1].")
+    answer = a.ask("Summarize the paper on pruning the source dataset to make pretraining for transfer "
+                   "learning cheaper.")
+    prompt = a.generator.messages[-1]["content"]
+    assert "[2]" not in prompt
+    assert [c.title for c in answer.citations] == [answer.sources[0].title]
+    assert answer.sources[0].title.startswith("Selectivity Drives Productivity")
