@@ -207,7 +207,8 @@ class Assistant:
         # query carries the earlier paper's title, which would favour the title-like sentence)
         question_vector = self.embedder.embed_query(question)
         if answering.is_list_question(question):
-            chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers)
+            chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
+                                               cfg.list_min_score)
             sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen),
                                      2 * len(chosen) + 1, per_paper=2, cover=True)
             sources = [_renumber(s, hits) for s in sources]

@@ -90,11 +90,12 @@ class Config:
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
     # A "which papers...?" question names a topic: no paper even moderately close means the topic
     # is missing (dev set: list questions on covered topics have a best cosine >= 0.46, one on a
-    # missing topic 0.33; other papers are listed from 0.45, list_min_similarity).
+    # missing topic 0.33).
     list_abstain_similarity: float = 0.42
     list_max_papers: int = 5  # "which papers...?" lists: see answering.list_candidates
-    list_min_similarity: float = 0.45
-    list_margin: float = 0.15
+    list_min_similarity: float = 0.40
+    list_margin: float = 0.20
+    list_min_score: float = 0.75  # of the top paper's fused (dense + keyword) score
     generator: str = "llama_cpp"  # "llama_cpp", "transformers" or "extractive"
     llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id
     llm_context: int = 2048

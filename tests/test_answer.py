@@ -391,3 +391,17 @@ def test_a_summary_is_about_the_top_paper_alone(scripted):
     assert "[2]" not in prompt
     assert [c.title for c in answer.citations] == [answer.sources[0].title]
     assert answer.sources[0].title.startswith("Selectivity Drives Productivity")
+
+
+def test_a_list_keeps_papers_both_rankings_rate_near_the_top():
+    from rag_assistant.types import Hit
+
+    def hit(rank, score, similarity):
+        return Hit(f"p{rank}", f"T{rank}", score, "", similarity, rank)
+
+    hits = [hit(1, 0.18, 0.60), hit(2, 0.17, 0.55), hit(3, 0.10, 0.58),  # close in cosine, far in fused score
+            hit(4, 0.15, 0.41), hit(5, 0.14, 0.30)]  # too far in cosine from the best
+    chosen = answering.list_candidates(hits, 0.40, 0.20, 5, 0.75)
+    assert [h.rank for h in chosen] == [1, 2, 4]
+    assert [h.rank for h in answering.list_candidates(hits, 0.40, 0.20, 5)] == [1, 2, 3, 4]  # no gate
+    assert answering.list_candidates(hits[:1], 0.9, 0.0, 5, 0.75) == hits[:1]  # the best is always listed
