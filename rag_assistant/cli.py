@@ -59,9 +59,14 @@ def _config(args) -> Config:
 def _assistant(args, progress: bool = True):
     from .assistant import Assistant
 
+    config = _config(args)
     if progress:
-        print("Loading the index (first run builds it from the bundled corpus)...", file=sys.stderr)
-    return Assistant.from_config(_config(args), progress=progress)
+        if config.chroma_url or (config.chroma_dir / "chroma.sqlite3").exists():
+            print(f"Loading the index ({config.chroma_url or config.data_dir})...", file=sys.stderr)
+        else:
+            print(f"No index in {config.data_dir} yet: building it from {', '.join(map(str, config.corpus_paths))} "
+                  "(first run, under a minute)...", file=sys.stderr)
+    return Assistant.from_config(config, progress=progress)
 
 
 def cmd_ingest(args) -> int:
