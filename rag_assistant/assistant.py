@@ -17,7 +17,7 @@ from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus
 from .errors import CorpusError, IndexMissingError, InvalidQuestionError
-from .evidence import SentenceIndex, question_parts, select_sources
+from .evidence import SentenceIndex, select_sources
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
@@ -237,8 +237,7 @@ class Assistant:
         result, mode, first = None, "extractive", 0.0
         generator = self.generator
         if generator is not None:
-            # a two-part question: the model reads the best sentence for each part
-            shown = answering.prompt_sources(sources, max(cfg.prompt_sentences, len(question_parts(question))))
+            shown = answering.prompt_sources(sources, cfg.prompt_sentences)
             raw, first = yield from self._generate(generator, question, shown, start)
             result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
             if not result.citations:  # "86.3%": a bare answer span copied from the evidence

@@ -342,8 +342,8 @@ def test_a_summary_of_one_paper_quotes_up_to_the_overview_budget(scripted):
 
 
 def test_a_two_part_question_gets_evidence_for_both_parts(assistant):
-    """'How deep ... and what error ...?': each ask's best sentence ranks in the top two (the model
-    reads one sentence per part), and both are in the answer."""
+    """'What rate ... and how quickly ...?': each ask's best sentence ranks in the top two, so the
+    answer quotes both."""
     from rag_assistant.evidence import select_sources
 
     question = ("What attack success rate does the generative model of jailbreak suffixes reach on GPT-3.5, "
@@ -361,17 +361,6 @@ def test_a_metric_the_abstract_gives_no_figure_for_is_abstained_on(assistant):
     answer = assistant.ask("What top-1 ImageNet accuracy does ResNeSt report?")
     assert answer.abstained and "give no figures" in answer.text
     assert answer.sources[0].title == "ResNeSt: Split-Attention Networks"  # the nearest paper is shown
-
-
-def test_the_model_reads_one_sentence_per_part_of_a_two_part_question(scripted):
-    a = scripted("It generates suffixes in 4 seconds [1].")
-    a.ask("In the original residual networks paper, how deep were the ImageNet models and what test error "
-          "did the ensemble achieve?")
-    prompt = a.generator.messages[-1]["content"]
-    assert "152 layers" in prompt and "3.57%" in prompt
-    a.ask("What test error did the ensemble of residual nets achieve on ImageNet?")
-    assert "3.57%" in a.generator.messages[-1]["content"]
-    assert "152 layers" not in a.generator.messages[-1]["content"]  # one ask: one sentence
 
 
 def test_a_quoted_title_must_be_in_the_collection(assistant):
