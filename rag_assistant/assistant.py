@@ -15,7 +15,7 @@ from .chunking import chunk_papers, embed_text
 from .citations import MarkerFilter, verify
 from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
-from .corpus import corpus_files, load_corpus
+from .corpus import corpus_files, load_corpus_checked
 from .errors import CorpusError, IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, select_sources
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
@@ -45,8 +45,12 @@ class Assistant:
     @classmethod
     def from_config(cls, config: Config | None = None, *, build_if_missing: bool = True, progress: bool = False,
                     generator=None, **overrides) -> "Assistant":
-        """Open the index (building it from the configured corpus if missing or outdated)."""
+        """Open the index (building it from the configured corpus if missing or outdated).
+        ``generator``: a generator object to answer with (tests, custom backends), or a backend
+        name ("llama_cpp", "transformers", "extractive"), the same as the ``generator`` setting."""
         apply_offline_env()
+        if isinstance(generator, str):
+            overrides["generator"], generator = generator, None
         from .embedding import Embedder
         from .store import ChromaStore
 
@@ -97,7 +101,7 @@ class Assistant:
         except TypeError:
             raise CorpusError(f"ingest takes file or folder paths (str or Path), got {paths!r}") from None
         files = corpus_files(paths)
-        papers = load_corpus(files)
+        papers, conflicts = load_corpus_checked(files)
         chunks = chunk_papers(papers, self.embedder.count_tokens, self.config.chunk_tokens,
                               self.config.chunk_overlap_tokens, count_many=self.embedder.count_tokens_many)
         known_text = self.store.documents([c.chunk_id for c in chunks])
@@ -109,7 +113,8 @@ class Assistant:
         removed = self._remove_stale(by_id, {c.chunk_id for c in chunks})
         self.store.mark_built()
         self._refresh_papers()
-        return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start)
+        return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start,
+                            tuple(conflicts))
 
     def _remove_stale(self, papers: dict[str, Paper], keep: set[str]) -> int:
         return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)

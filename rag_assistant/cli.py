@@ -78,6 +78,11 @@ def cmd_ingest(args) -> int:
     print(f"Indexed {report.papers} papers from {report.files} file(s): {report.chunks} chunks "
           f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s. "
           f"Index: {assistant.store.location} ({len(assistant.papers)} papers in total)")
+    if report.conflicting_titles:
+        shown = "; ".join(f'"{t}"' for t in report.conflicting_titles[:3])
+        more = f" and {len(report.conflicting_titles) - 3} more" if len(report.conflicting_titles) > 3 else ""
+        print(f"note: {len(report.conflicting_titles)} title(s) came more than once with different abstracts; "
+              f"the first copy of each was kept: {shown}{more}", file=sys.stderr)
     return 0
 
 

@@ -7,7 +7,7 @@ PosixPath('/tmp/x')
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -139,11 +139,13 @@ class Config:
                     kind = "a number" if conv is float else "a whole number"
                     raise ConfigError(f"{key} must be {kind}, got {env[key]!r}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
+        _check_names(cls, values)
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)
 
     def replace(self, **changes) -> "Config":
+        _check_names(type(self), changes)
         return replace(self, **changes)
 
     @property
@@ -167,3 +169,9 @@ def check_data_dir(path: Path) -> None:
     chroma = path / "chroma" / "chroma.sqlite3"
     if chroma.exists() and not os.access(chroma, os.W_OK):
         raise ConfigError(f"the index {chroma} is read-only: pass a writable --data-dir, or copy the index to one")
+
+
+def _check_names(cls, values: Mapping) -> None:
+    unknown = sorted(set(values) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {', '.join(unknown)}: see rag_assistant/config.py for the settings")

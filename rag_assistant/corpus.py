@@ -165,8 +165,17 @@ def corpus_files(paths: Iterable[Path]) -> list[Path]:
 
 def load_corpus(paths: Iterable[Path]) -> list[Paper]:
     """Parse every file, then deduplicate by normalized title (first occurrence wins)."""
+    return load_corpus_checked(paths)[0]
+
+
+def load_corpus_checked(paths: Iterable[Path]) -> tuple[list[Paper], list[str]]:
+    """``load_corpus`` plus the titles that came more than once with *different* abstracts (the
+    first one is kept; identical copies, like the two bundled pages' overlap, are not listed)."""
     seen: dict[str, Paper] = {}
+    conflicts: dict[str, None] = {}
     for file in corpus_files(paths):
         for paper in parse_file(file):
-            seen.setdefault(paper.paper_id, paper)
-    return list(seen.values())
+            first = seen.setdefault(paper.paper_id, paper)
+            if first is not paper and first.abstract != paper.abstract:
+                conflicts[first.title] = None
+    return list(seen.values()), list(conflicts)

@@ -110,3 +110,4 @@ class IngestReport:
     embedded: int
     removed: int
     seconds: float
+    conflicting_titles: tuple[str, ...] = ()  # came twice with different abstracts; the first was kept

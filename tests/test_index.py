@@ -80,3 +80,29 @@ def test_unusable_data_dir_and_settings_are_one_line_errors(config, tmp_path):
         Config.from_env({"RAG_ABSTAIN_SIMILARITY": "abc"})
     with pytest.raises(ConfigError, match="RAG_LLM_THREADS must be a whole number"):
         Config.from_env({"RAG_LLM_THREADS": "two"})
+
+
+def test_a_title_twice_with_different_abstracts_is_reported(config, tmp_path, tiny_corpus, capsys):
+    from rag_assistant import cli
+
+    twice = tmp_path / "twice.jsonl"
+    twice.write_text('{"title": "Sparse Attention Paper", "abstract": "First version."}\n'
+                     '{"title": "Sparse Attention Paper", "abstract": "Second version."}\n'
+                     '{"title": "Copied Paper", "abstract": "Same."}\n{"title": "Copied Paper", "abstract": "Same."}\n')
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
+    report = a.ingest([twice])
+    assert report.conflicting_titles == ("Sparse Attention Paper",)  # identical copies are not conflicts
+    assert "First version." in next(p.abstract for p in a.papers.values() if p.title == "Sparse Attention Paper")
+    assert cli.main(["--data-dir", str(tmp_path / "d"), "ingest", str(twice)]) == 0
+    assert 'note: 1 title(s) came more than once with different abstracts' in capsys.readouterr().err
+
+
+def test_generator_by_name_and_unknown_settings(config, tmp_path, tiny_corpus):
+    from rag_assistant.errors import ConfigError
+
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)),
+                              generator="extractive")
+    assert a.config.generator == "extractive" and a.generator is None
+    assert a.ask("Which paper prunes graph edges?").citations
+    with pytest.raises(ConfigError, match="unknown setting.*bogus"):
+        Assistant.from_config(config.replace(data_dir=tmp_path / "d"), bogus=1)
