@@ -8,7 +8,7 @@ from typing import Sequence
 from .acronyms import expand
 from .chunking import ABBREVIATIONS, split_sentences
 from .citations import Verified, figures, strip_markers
-from .evidence import CONTRIBUTION, Source
+from .evidence import CONTRIBUTION, METRIC_NAMES, Source
 from .terms import content_words, mentions, name_terms
 from .prompts import render
 from .types import Citation, Hit
@@ -70,8 +70,7 @@ def _singular(word: str) -> str:
 
 _QUANTITY = re.compile(r"\b(how (many|much|long|large|big)|by how much|"
                        r"what (percentage|fraction|proportion|share|ratio|speed-?up)|"
-                       r"what (?:[\w-]+ ){0,2}(accuracy|error rate|score|mAP|AUC|F1|BLEU|perplexity|FID)"
-                       r" (?:does|did|do|is|was)\b)", re.IGNORECASE)
+                       r"what (?:[\w-]+ ){0,2}(" + METRIC_NAMES + r") (?:does|did|do|is|was)\b)", re.IGNORECASE)
 _FIGURE = re.compile(_NUMBER.pattern + r"|\borders? of magnitude\b|\b\w+fold\b", re.IGNORECASE)
 # training details that abstracts rarely give: a question about one of them that the abstract never
 # names is a question about the full paper

@@ -25,10 +25,12 @@ class Source:
     evidence: tuple[Evidence, ...]
 
 
+# names of reported figures: "what top-1 accuracy / mAP ...?" asks for a number
+METRIC_NAMES = r"accuracy|error rate|score|mAP|AUC|F1|BLEU|perplexity|FID"
 _QUANTITY_QUESTION = re.compile(
     r"\bhow (much|many|fast|quickly|large|big|long|small|wide|deep|far|high|well|often|accurate)\b|\bby how\b|"
-    r"\bwhat (?:[\w-]+ ){0,2}(fraction|percentage|share|accuracy|score|rate|speed|speed-?up|size|error|gain|"
-    r"improvement|mAP|AUC|F1|BLEU|perplexity|FID)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
+    r"\bwhat (?:[\w-]+ ){0,2}(" + METRIC_NAMES + r"|fraction|percentage|share|rate|speed|speed-?up|size|error|gain|"
+    r"improvement)\b|\bhow does .* (compare|perform)", re.IGNORECASE)
 _HAS_NUMBER = re.compile(r"\d")
 # "How much faster...?" is answered by a sentence with a number in it; the model reads only the
 # best sentence, so a figure must outweigh a sentence that merely echoes the question's words

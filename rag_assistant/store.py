@@ -82,20 +82,23 @@ def _client(chroma_url: str | None, chroma_dir: Path):
         port = url.port
     except ValueError:  # not a number, or out of range
         port = -1
-    # a bare word ("notaurl") is a typo, not a host: a server is named with a port, a dot or "localhost"
-    named = port is not None or "." in (url.hostname or "") or ":" in (url.hostname or "") or url.hostname == "localhost"
-    if url.scheme not in ("http", "https") or not url.hostname or port == -1 or not named:
+    host = url.hostname or ""
+    # a bare word ("notaurl") is a typo, not a host: a server is named with a port, a dot, an IPv6
+    # colon or "localhost"
+    named = port is not None or "." in host or ":" in host or host == "localhost"
+    if url.scheme not in ("http", "https") or not host or port == -1 or not named:
         raise StoreUnavailableError(f"{chroma_url!r} is not a Chroma server URL: use http://HOST:PORT, "
                                     "e.g. http://127.0.0.1:8000")
+    port = port or 8000
     try:
         client = chromadb.HttpClient(
-            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https", settings=settings
+            host=host, port=port, ssl=url.scheme == "https", settings=settings
         )
         client.heartbeat()
     except Exception as exc:  # chromadb raises several kinds for a server that is down
         raise StoreUnavailableError(
             f"cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}); start it with "
-            f"`chroma run --host 127.0.0.1 --port {url.port or 8000} --path DIR`, or unset RAG_CHROMA_URL "
+            f"`chroma run --host 127.0.0.1 --port {port} --path DIR`, or unset RAG_CHROMA_URL "
             "to use the embedded store"
         ) from None
     return client
