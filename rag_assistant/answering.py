@@ -135,9 +135,12 @@ def _unstated_detail(question: str, abstract: str) -> str | None:
 _OVERVIEW = re.compile(
     r"\b(summar\w*|gist|overview|takeaway|tl;?dr|conclu\w*|argu\w*|explain\w*|describe|idea|contributions?|"
     r"what (is|are) (?!the (number|size|value|rate|accuracy|score))|what does \S+ (do|stand for|mean)|how does \S+ work|"
-    r"tell me about)\b",
+    r"tell me about|findings|(main|key) (results|points|ideas|lessons|insights))\b",
     re.IGNORECASE,
 )
+# "What does the paper on X find / cover / propose?": the question ends on what the paper did
+_OVERVIEW_VERB = re.compile(r"\bwhat (does|do|did)\b.{0,150}\b(find|cover|show|propose|offer|contribute|reveal|"
+                            r"demonstrate|claim|study|investigate|present|introduce)\s*\?\s*$", re.IGNORECASE)
 
 
 _COMPARE = re.compile(r"\b(compare|comparison of|differ|differs|different from|difference|differences|"
@@ -163,8 +166,12 @@ def wants_overview(question: str) -> bool:
     (True, True)
     >>> wants_overview("How many layers can be removed?"), wants_overview("What is the accuracy on VTAB?")
     (False, False)
+    >>> wants_overview("What does the paper on invariance in transfer learning find?")
+    True
+    >>> wants_overview("What does the paper find about accuracy on ImageNet?")
+    False
     """
-    return bool(_OVERVIEW.search(question))
+    return bool(_OVERVIEW.search(question) or _OVERVIEW_VERB.search(question))
 
 
 def prefer_stated_count(question: str, hits: Sequence[Hit], papers: dict, closeness: float = 0.9):

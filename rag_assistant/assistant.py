@@ -280,7 +280,8 @@ class Assistant:
         # echo the question (often its background): ``cover`` adds its contribution and a finding
         sources = select_sources(focused, self.sentences, question, question_vector, len(focused), budget,
                                  per_paper=cfg.compare_sentences if len(focused) > 1 else budget,
-                                 cover=overview and not compare)
+                                 cover=overview and not compare,
+                                 background=cfg.overview_background_penalty if overview else 0.0)
         return sources, compare
 
     def _generate(self, generator, question, sources, start):

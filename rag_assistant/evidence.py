@@ -40,6 +40,8 @@ NUMBER_BONUS = 0.2
 # and what it found
 CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,40}\b(propose|introduce|present|develop|"
                            r"design|call|name|dub|offer)", re.IGNORECASE)
+# where an abstract turns from the field's background to the paper's own work
+OWN_WORK = re.compile(r"\b(we|our|us|this (paper|work|study|survey|article|report))\b", re.IGNORECASE)
 # a link or a code-availability note is never the evidence for a claim about the research
 _BOILERPLATE = re.compile(r"https?://|www\.|github\.com|\b(code|models?|data(sets?)?|implementation)\b[^.]{0,40}\b"
                           r"(is|are|will be) (made )?(publicly |freely )?(available|released)", re.IGNORECASE)
@@ -92,15 +94,20 @@ class SentenceIndex:
         return self._cache(paper_id)
 
     def score(self, paper_id: str, query_vector: np.ndarray, query_words: set[str],
-              quantity: bool = False) -> list[tuple[float, str]]:
-        """(score, sentence) for every sentence of a paper: cosine plus a small lexical bonus."""
+              quantity: bool = False, background: float = 0.0) -> list[tuple[float, str]]:
+        """(score, sentence) for every sentence of a paper: cosine plus a small lexical bonus, less
+        ``background`` for the sentences before the paper first speaks of its own work ("we",
+        "this paper"): the field's background, which echoes a summary question's words but is not
+        what the paper did."""
         sentences, vectors = self.sentences(paper_id)
         cosines = vectors @ query_vector if len(sentences) else []
+        first = next((i for i, s in enumerate(sentences) if OWN_WORK.search(s)), 0)
         scored = []
-        for sentence, cosine in zip(sentences, cosines):
+        for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
             overlap = len(query_words & content_words(sentence)) / max(1, len(query_words))
             bonus = NUMBER_BONUS if quantity and _HAS_NUMBER.search(sentence) else 0.0
             bonus -= BOILERPLATE_PENALTY if _BOILERPLATE.search(sentence) else 0.0
+            bonus -= background if i < first else 0.0
             scored.append((float(cosine) + 0.25 * overlap + bonus, sentence))
         return scored
 
@@ -134,8 +141,10 @@ def pick(scored: list[tuple[float, str]], take: int, cover: bool = False) -> lis
 
 
 def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vector: np.ndarray,
-                   max_papers: int, max_sentences: int, per_paper: int = 2, cover: bool = False) -> list[Source]:
-    """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order."""
+                   max_papers: int, max_sentences: int, per_paper: int = 2, cover: bool = False,
+                   background: float = 0.0) -> list[Source]:
+    """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order;
+    ``background`` is subtracted from the scores of sentences before a paper's contribution."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
     parts = question_parts(query)
@@ -145,9 +154,9 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
     for number, hit in enumerate(hits[:max_papers], start=1):
         if hit.paper_id not in index.papers or budget <= 0:
             break
-        scored = index.score(hit.paper_id, query_vector, words, quantity)
+        scored = index.score(hit.paper_id, query_vector, words, quantity, background)
         for part, vector in zip(parts, part_vectors):  # a sentence answering either ask counts
-            part_scored = index.score(hit.paper_id, vector, content_words(part), asks_for_quantity(part))
+            part_scored = index.score(hit.paper_id, vector, content_words(part), asks_for_quantity(part), background)
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         evidence = tuple(

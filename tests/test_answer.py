@@ -394,3 +394,17 @@ def test_a_list_keeps_papers_both_rankings_rate_near_the_top():
     assert [h.rank for h in chosen] == [1, 2, 4]
     assert [h.rank for h in answering.list_candidates(hits, 0.40, 0.20, 5)] == [1, 2, 3, 4]  # no gate
     assert answering.list_candidates(hits[:1], 0.9, 0.0, 5, 0.75) == hits[:1]  # the best is always listed
+
+
+def test_a_summary_says_what_the_paper_did_not_the_fields_background(scripted):
+    """The sentences before an abstract first speaks of its own work ("we", "this paper") are the
+    field's background: a summary reads and quotes the paper's own sentences first."""
+    a = scripted("The paper casts every language problem as text-to-text [1].")
+    answer = a.ask("Summarize the study that casts every NLP problem as text-to-text to explore transfer learning.")
+    prompt = a.generator.messages[-1]["content"]
+    assert answer.citations[0].title == "Exploring the Limits of Transfer Learning with a Unified Text-to-Text Transformer"
+    assert "has emerged as a powerful technique" not in prompt  # the abstract's opening background
+    assert "text-to-text format" in prompt
+    assert "pre-training objectives" in answer.text and "Colossal Clean Crawled Corpus" in answer.text
+    plain = a.ask("What does the text-to-text transfer learning study release to facilitate future work?")
+    assert "release" in plain.text  # a specific question still gets the sentence that answers it
