@@ -107,6 +107,8 @@ class Assistant:
         known_text = self.store.documents([c.chunk_id for c in chunks])
         todo = [c for c in chunks if known_text.get(c.chunk_id) != c.text]
         by_id = {p.paper_id: p for p in papers}
+        known = self.papers
+        updated = tuple(p.title for p in papers if p.paper_id in known and known[p.paper_id].abstract != p.abstract)
         if todo:
             vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress)
             self.store.upsert(todo, vectors, by_id)
@@ -114,7 +116,7 @@ class Assistant:
         self.store.mark_built()
         self._refresh_papers()
         return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start,
-                            tuple(conflicts))
+                            tuple(conflicts), updated)
 
     def _remove_stale(self, papers: dict[str, Paper], keep: set[str]) -> int:
         return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)

@@ -79,11 +79,17 @@ def cmd_ingest(args) -> int:
           f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s. "
           f"Index: {assistant.store.location} ({len(assistant.papers)} papers in total)")
     if report.conflicting_titles:
-        shown = "; ".join(f'"{t}"' for t in report.conflicting_titles[:3])
-        more = f" and {len(report.conflicting_titles) - 3} more" if len(report.conflicting_titles) > 3 else ""
         print(f"note: {len(report.conflicting_titles)} title(s) came more than once with different abstracts; "
-              f"the first copy of each was kept: {shown}{more}", file=sys.stderr)
+              f"the first copy of each was kept: {_titles(report.conflicting_titles)}", file=sys.stderr)
+    if report.updated_titles:
+        print(f"note: {len(report.updated_titles)} paper(s) already in the index came with a different abstract; "
+              f"the new one replaced the old: {_titles(report.updated_titles)}", file=sys.stderr)
     return 0
+
+
+def _titles(titles, shown: int = 3) -> str:
+    more = f" and {len(titles) - shown} more" if len(titles) > shown else ""
+    return "; ".join(f'"{t}"' for t in titles[:shown]) + more
 
 
 def cmd_search(args) -> int:

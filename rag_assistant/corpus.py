@@ -25,6 +25,10 @@ from .types import Paper
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".json", ".csv")
 HEADER_LINES = 2
 SUBSCRIBE_PREFIX = "Subscribe"
+# far beyond any abstract (the bundled ones have 555-1,912 characters; a whole paper is ~50k): a
+# longer "abstract" is a mis-saved file, and would take minutes to embed
+MAX_ABSTRACT_CHARS = 100_000
+MAX_TITLE_CHARS = 500  # the bundled titles have up to 174
 
 
 def normalize_title(title: str) -> str:
@@ -58,11 +62,31 @@ def _paper(path: Path, line: int, title: str, abstract: str) -> Paper:
         raise CorpusError(f"{path}:{line}: empty title")
     if not abstract:
         raise CorpusError(f"{path}:{line}: empty abstract for title {title[:60]!r}")
+    if len(title) > MAX_TITLE_CHARS:
+        raise CorpusError(f"{path}:{line}: the title is {len(title):,} characters long (at most {MAX_TITLE_CHARS}): "
+                          f"is an abstract in the title's place? It starts {title[:60]!r}")
+    if len(abstract) > MAX_ABSTRACT_CHARS:
+        raise CorpusError(f"{path}:{line}: the abstract of {title[:60]!r} is {len(abstract):,} characters long "
+                          f"(at most {MAX_ABSTRACT_CHARS:,}, about 15,000 words): give one paper's abstract per record")
     return Paper(paper_id=paper_id(title), title=title, abstract=abstract, source=path.name)
 
 
+def _has_header(lines: list[str]) -> bool:
+    """A page scrape starts with 2 header lines; a file of title/abstract pairs without them has an
+    abstract (long, several sentences) as its second line, and its first paper must not be lost.
+
+    >>> _has_header(["Get papers daily!", "Get papers!", "SubscribeA Title", "An abstract."])
+    True
+    >>> _has_header(["A Title", "We study things. " * 20, "Another Title", "Its abstract."])
+    False
+    """
+    second = lines[1].strip() if len(lines) > 1 else ""
+    return not (len(second) >= 200 and second.count(". ") >= 1 and len(lines[0].strip()) <= MAX_TITLE_CHARS)
+
+
 def parse_page(path: Path, text: str | None = None) -> list[Paper]:
-    """Parse a scraped page: 2 header lines, then title/abstract pairs."""
+    """Parse a scraped page: 2 header lines (when the second line is not an abstract), then
+    title/abstract pairs."""
     text = _read_text(path) if text is None else text
     lines = text.splitlines()
     first = next((line.strip() for line in lines if line.strip()), "")
@@ -76,12 +100,13 @@ def parse_page(path: Path, text: str | None = None) -> list[Paper]:
                               f"{path.with_suffix('.jsonl').name}")
     while lines and not lines[-1].strip():
         lines.pop()
-    body = lines[HEADER_LINES:]
+    header = HEADER_LINES if _has_header(lines) else 0
+    body = lines[header:]
     if not body:
         raise CorpusError(f"{path}: no papers after the {HEADER_LINES} header lines")
     if len(body) % 2:
         raise CorpusError(
-            f"{path}:{HEADER_LINES + len(body)}: odd number of lines after the header "
+            f"{path}:{header + len(body)}: odd number of lines" + (" after the header" if header else "") + " "
             f"({len(body)}): every title needs an abstract on the next line"
         )
     papers = []
@@ -89,7 +114,7 @@ def parse_page(path: Path, text: str | None = None) -> list[Paper]:
         title = body[i]
         if i == 0 and title.startswith(SUBSCRIBE_PREFIX):
             title = title[len(SUBSCRIBE_PREFIX):]
-        papers.append(_paper(path, HEADER_LINES + i + 1, title, body[i + 1]))
+        papers.append(_paper(path, header + i + 1, title, body[i + 1]))
     return papers
 
 

@@ -111,3 +111,4 @@ class IngestReport:
     removed: int
     seconds: float
     conflicting_titles: tuple[str, ...] = ()  # came twice with different abstracts; the first was kept
+    updated_titles: tuple[str, ...] = ()  # already indexed with another abstract; the new one replaced it

@@ -92,3 +92,26 @@ def test_json_fields_must_be_text_and_jsonl_saved_as_txt_is_named(tmp_path):
     as_txt.write_text('{"title": "A", "abstract": "B"}\n{"title": "C", "abstract": "D"}\n')
     with pytest.raises(CorpusError, match="looks like JSON Lines.*rename it to papers.jsonl"):
         parse_file(as_txt)
+
+
+def test_a_page_without_the_header_lines_keeps_its_first_paper(tmp_path):
+    abstract = "We study how features transfer between tasks. We find that the first layers are general. " * 3
+    path = tmp_path / "pairs.txt"
+    path.write_text(f"First Paper\n{abstract}\nSecond Paper\n{abstract}\n", encoding="utf-8")
+    assert [p.title for p in parse_file(path)] == ["First Paper", "Second Paper"]
+    path.write_text(f"Get trending papers!\nGet them daily!\nFirst Paper\n{abstract}\n", encoding="utf-8")
+    assert [p.title for p in parse_file(path)] == ["First Paper"]  # the scrape's two header lines
+
+
+def test_an_oversized_abstract_or_title_is_named_not_embedded(tmp_path):
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text(json.dumps({"title": "Small", "abstract": "ok"}) + "\n"
+                    + json.dumps({"title": "A Dump", "abstract": "word " * 40_000}) + "\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"huge\.jsonl:2: the abstract of 'A Dump' is 199,999 characters long "
+                                          r"\(at most 100,000"):
+        parse_file(huge)
+    shifted = tmp_path / "shifted.csv"
+    shifted.write_text("title,abstract\n" + "A long sentence that reads like an abstract. " * 20 + ",Title\n",
+                       encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"shifted\.csv:2: the title is .* characters long.*abstract in the title"):
+        parse_file(shifted)

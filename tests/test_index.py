@@ -97,6 +97,25 @@ def test_a_title_twice_with_different_abstracts_is_reported(config, tmp_path, ti
     assert 'note: 1 title(s) came more than once with different abstracts' in capsys.readouterr().err
 
 
+def test_a_new_abstract_for_an_indexed_title_is_reported(config, tmp_path, tiny_corpus, capsys):
+    from rag_assistant import cli
+
+    first, second = tmp_path / "v1.jsonl", tmp_path / "v2.jsonl"
+    first.write_text('{"title": "Sparse Attention Paper", "abstract": "We prune attention heads."}\n')
+    second.write_text('{"title": "Sparse Attention Paper", "abstract": "We prune attention heads and layers."}\n'
+                      '{"title": "Another Paper", "abstract": "We study transfer."}\n')
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
+    assert a.ingest([first]).updated_titles == ()
+    assert a.ingest([first]).updated_titles == ()  # the same abstract again: nothing changes
+    report = a.ingest([second])
+    assert report.updated_titles == ("Sparse Attention Paper",)  # "Another Paper" is new, not an update
+    assert "and layers" in next(p.abstract for p in a.papers.values() if p.title == "Sparse Attention Paper")
+    assert cli.main(["--data-dir", str(tmp_path / "d"), "ingest", str(first)]) == 0
+    err = capsys.readouterr().err
+    assert 'note: 1 paper(s) already in the index came with a different abstract' in err
+    assert '"Sparse Attention Paper"' in err
+
+
 def test_generator_by_name_and_unknown_settings(config, tmp_path, tiny_corpus):
     from rag_assistant.errors import ConfigError
 
