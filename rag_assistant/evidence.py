@@ -38,7 +38,7 @@ _HAS_NUMBER = re.compile(r"\d")
 NUMBER_BONUS = 0.2
 # what a reader wants beyond the sentences that echo the question: what the paper contributes
 # and what it found
-CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,40}\b(propose|introduce|present|develop|"
+CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,60}\b(propose|introduce|present|develop|"
                            r"design|call|name|dub|offer)", re.IGNORECASE)
 # where an abstract turns from the field's background to the paper's own work
 OWN_WORK = re.compile(r"\b(we|our|us|this (paper|work|study|survey|article|report))\b", re.IGNORECASE)

@@ -408,3 +408,12 @@ def test_a_summary_says_what_the_paper_did_not_the_fields_background(scripted):
     assert "pre-training objectives" in answer.text and "Colossal Clean Crawled Corpus" in answer.text
     plain = a.ask("What does the text-to-text transfer learning study release to facilitate future work?")
     assert "release" in plain.text  # a specific question still gets the sentence that answers it
+
+
+def test_a_contribution_sentence_may_take_a_few_words_to_reach_its_verb():
+    from rag_assistant.evidence import CONTRIBUTION
+
+    assert CONTRIBUTION.search("In this work, we make a step towards such foundation models and present ULTRA, "
+                               "an approach for learning universal graph representations.")
+    assert not CONTRIBUTION.search("Foundation models in language and vision have the ability to run inference "
+                                   "on any input thanks to transferable representations.")
