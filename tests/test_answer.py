@@ -417,3 +417,17 @@ def test_a_contribution_sentence_may_take_a_few_words_to_reach_its_verb():
                                "an approach for learning universal graph representations.")
     assert not CONTRIBUTION.search("Foundation models in language and vision have the ability to run inference "
                                    "on any input thanks to transferable representations.")
+
+
+def test_a_figure_for_the_metric_asked_for_outranks_sentences_that_echo_the_question(assistant):
+    """'What top-1 accuracy on ImageNet...?': the sentence giving a top-1 accuracy is the evidence,
+    not the one repeating the question's other words, nor one whose only digits are in CIFAR-10."""
+    from rag_assistant.evidence import _FIGURE, asked_metrics
+
+    answer = assistant.ask("How well does the learned data augmentation policy do: what top-1 accuracy on "
+                           "ImageNet and what error rate on CIFAR-10?")
+    assert answer.citations[0].title == "AutoAugment: Learning Augmentation Policies from Data"
+    assert "83.5%" in answer.text and "1.5%" in answer.text  # both asks' figures
+    assert asked_metrics("What is AutoAugment?") == frozenset()  # not a quantity question
+    assert not _FIGURE.search("It is state of the art on CIFAR-10, CIFAR-100 and ResNet-50.")
+    assert _FIGURE.search("It reaches 83.5% (0.4 better).")
