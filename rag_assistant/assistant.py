@@ -252,7 +252,7 @@ class Assistant:
         budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
         if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
             fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
-                else answering.extractive(sources, budget - 1)
+                else answering.extractive(sources, budget)
             result, mode = fallback, "extractive" if generator is None else "fallback"
         if overview:
             result = answering.with_expansion(result, question, sources, self.papers)

@@ -69,6 +69,9 @@ def test_unverifiable_model_output_falls_back_to_extractive(scripted):
     assert answer.mode == "fallback"
     assert answer.citations and answer.citations[0].title == CROWD
     assert "6.5times" in answer.text
+    # as long as an answer the model's sentence leads: answer_sentences verbatim sentences in all
+    assert len(answer.citations[0].evidence) == a.config.answer_sentences
+    assert all(s in answer.text for s in answer.citations[0].evidence)
 
 
 def test_off_topic_question_abstains_without_calling_the_model(scripted):
