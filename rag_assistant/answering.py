@@ -8,7 +8,7 @@ from typing import Sequence
 from .acronyms import expand
 from .chunking import ABBREVIATIONS, split_sentences
 from .citations import Verified, figures, strip_markers
-from .evidence import CONTRIBUTION, METRIC_NAMES, Source
+from .evidence import CONTRIBUTION, METRIC_NAMES, Source, asks_for_quantity
 from .terms import content_words, mentions, name_terms
 from .prompts import render
 from .types import Citation, Hit
@@ -135,12 +135,14 @@ def _unstated_detail(question: str, abstract: str) -> str | None:
 _OVERVIEW = re.compile(
     r"\b(summar\w*|gist|overview|takeaway|tl;?dr|conclu\w*|argu\w*|explain\w*|describe|idea|contributions?|"
     r"what (is|are) (?!the (number|size|value|rate|accuracy|score))|what does \S+ (do|stand for|mean)|how does \S+ work|"
-    r"tell me about|findings|(main|key) (results|points|ideas|lessons|insights))\b",
+    r"tell me about)\b",
     re.IGNORECASE,
 )
-# "What does the paper on X find / cover / propose?": the question ends on what the paper did
-_OVERVIEW_VERB = re.compile(r"\bwhat (does|do|did)\b.{0,150}\b(find|cover|show|propose|offer|contribute|reveal|"
-                            r"demonstrate|claim|study|investigate|present|introduce)\s*\?\s*$", re.IGNORECASE)
+# "What does the paper on X find / cover?", "the key findings of X": what the paper did, as a whole
+_OVERVIEW_WHOLE = re.compile(
+    r"\bwhat (does|do|did) (the |this |that )?(paper|study|work|survey|article|authors?|they)\b.{0,150}\b(find|cover|"
+    r"show|propose|offer|contribute|reveal|demonstrate|claim|study|investigate|present|introduce)\s*\?\s*$"
+    r"|\b(main|key) (findings|results|points|ideas|lessons|insights)\b", re.IGNORECASE)
 
 
 _COMPARE = re.compile(r"\b(compare|comparison of|differ|differs|different from|difference|differences|"
@@ -170,8 +172,11 @@ def wants_overview(question: str) -> bool:
     True
     >>> wants_overview("What does the paper find about accuracy on ImageNet?")
     False
+    >>> wants_overview("What does the ablation study show?"), wants_overview("How much faster is it, and what did they find?")
+    (False, False)
     """
-    return bool(_OVERVIEW.search(question) or _OVERVIEW_VERB.search(question))
+    return bool(_OVERVIEW.search(question)
+                or (_OVERVIEW_WHOLE.search(question) and not asks_for_quantity(question)))
 
 
 def prefer_stated_count(question: str, hits: Sequence[Hit], papers: dict, closeness: float = 0.9):

@@ -107,8 +107,12 @@ class Assistant:
         known_text = self.store.documents([c.chunk_id for c in chunks])
         todo = [c for c in chunks if known_text.get(c.chunk_id) != c.text]
         by_id = {p.paper_id: p for p in papers}
-        known = self.papers
-        updated = tuple(p.title for p in papers if p.paper_id in known and known[p.paper_id].abstract != p.abstract)
+        # an indexed paper whose abstract changed: its chunk 0 carries the abstract, so it is rewritten
+        # even when only a later chunk's text changed
+        stored = self.store.abstracts(sorted({c.paper_id for c in todo}))
+        updated = [p for p in papers if p.paper_id in stored and stored[p.paper_id] != p.abstract]
+        updated_ids = {p.paper_id for p in updated}
+        todo += [c for c in chunks if c.position == 0 and c.paper_id in updated_ids and c not in todo]
         if todo:
             vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress)
             self.store.upsert(todo, vectors, by_id)
@@ -116,7 +120,7 @@ class Assistant:
         self.store.mark_built()
         self._refresh_papers()
         return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start,
-                            tuple(conflicts), updated)
+                            tuple(conflicts), tuple(p.title for p in updated))
 
     def _remove_stale(self, papers: dict[str, Paper], keep: set[str]) -> int:
         return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)

@@ -25,9 +25,9 @@ from .types import Paper
 SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".json", ".csv")
 HEADER_LINES = 2
 SUBSCRIBE_PREFIX = "Subscribe"
-# far beyond any abstract (the bundled ones have 555-1,912 characters; a whole paper is ~50k): a
-# longer "abstract" is a mis-saved file, and would take minutes to embed
-MAX_ABSTRACT_CHARS = 100_000
+# five times the longest bundled abstract (they have 555-1,912 characters): a longer "abstract" is a
+# mis-saved file or a paper's full text, and would not fit the index's 16 chunks per paper
+MAX_ABSTRACT_CHARS = 10_000
 MAX_TITLE_CHARS = 500  # the bundled titles have up to 174
 
 
@@ -67,21 +67,30 @@ def _paper(path: Path, line: int, title: str, abstract: str) -> Paper:
                           f"is an abstract in the title's place? It starts {title[:60]!r}")
     if len(abstract) > MAX_ABSTRACT_CHARS:
         raise CorpusError(f"{path}:{line}: the abstract of {title[:60]!r} is {len(abstract):,} characters long "
-                          f"(at most {MAX_ABSTRACT_CHARS:,}, about 15,000 words): give one paper's abstract per record")
+                          f"(at most {MAX_ABSTRACT_CHARS:,}, about 1,500 words): give one paper's abstract per record")
     return Paper(paper_id=paper_id(title), title=title, abstract=abstract, source=path.name)
 
 
 def _has_header(lines: list[str]) -> bool:
-    """A page scrape starts with 2 header lines; a file of title/abstract pairs without them has an
-    abstract (long, several sentences) as its second line, and its first paper must not be lost.
+    """A page scrape starts with 2 header lines (and its first title with "Subscribe"); a file of
+    title/abstract pairs without them has an abstract as its second line, much longer than the
+    title before it, and its first paper must not be lost. (A first abstract under 100
+    characters, or under twice its title's length, is taken for a header.)
 
     >>> _has_header(["Get papers daily!", "Get papers!", "SubscribeA Title", "An abstract."])
     True
     >>> _has_header(["A Title", "We study things. " * 20, "Another Title", "Its abstract."])
     False
+    >>> _has_header(["A Title", "One sentence of abstract, with no full stop inside it, yet well over twice "
+    ...              "the length of the title before it", "T", "A"])
+    False
     """
-    second = lines[1].strip() if len(lines) > 1 else ""
-    return not (len(second) >= 200 and second.count(". ") >= 1 and len(lines[0].strip()) <= MAX_TITLE_CHARS)
+    if len(lines) > HEADER_LINES and lines[HEADER_LINES].startswith(SUBSCRIBE_PREFIX):
+        return True  # the scrape's own layout
+    if len(lines) < 2:
+        return True
+    first, second = lines[0].strip(), lines[1].strip()
+    return not (len(second) >= 100 and len(second) > 2 * len(first))
 
 
 def parse_page(path: Path, text: str | None = None) -> list[Paper]:

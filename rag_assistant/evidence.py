@@ -36,7 +36,7 @@ _HAS_NUMBER = re.compile(r"\d")
 _FIGURE = re.compile(r"(?<![\w-])\d")
 # "What top-1 accuracy on ImageNet...?": a sentence that gives a figure for the metric the question
 # names answers it, however much another sentence echoes the rest of the question's words
-_METRIC = re.compile(r"\b(" + METRIC_NAMES + r"|top-?[15]|success rate|WER)\b", re.IGNORECASE)
+_METRIC = re.compile(r"\b(" + METRIC_NAMES + r"|top-?[15]|success rate|WER)(?![\w-])", re.IGNORECASE)
 # dev + second sets' 63 single-fact and follow-up questions, with the model: keypoints 0.877 ->
 # 0.885 with it, 0.893 with it and each ask's best sentence ranked with the best (precision 0.984 all)
 METRIC_BONUS = 0.25
@@ -49,7 +49,7 @@ NUMBER_BONUS = 0.2
 CONTRIBUTION = re.compile(r"\b(we|this paper|this work|this study|our)\b.{0,60}\b(propose|introduce|present|develop|"
                            r"design|call|name|dub|offer)", re.IGNORECASE)
 # where an abstract turns from the field's background to the paper's own work
-OWN_WORK = re.compile(r"\b(we|our|us|this (paper|work|study|survey|article|report))\b", re.IGNORECASE)
+OWN_WORK = re.compile(r"\b(we|our|this (paper|work|study|survey|article|report))\b", re.IGNORECASE)
 # a link or a code-availability note is never the evidence for a claim about the research
 _BOILERPLATE = re.compile(r"https?://|www\.|github\.com|\b(code|models?|data(sets?)?|implementation)\b[^.]{0,40}\b"
                           r"(is|are|will be) (made )?(publicly |freely )?(available|released)", re.IGNORECASE)
@@ -77,13 +77,29 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 and all(len(p.split()) >= 2 for p in parts) else [question]
 
 
+def own_work_start(sentences) -> int:
+    """Index of the first sentence that speaks of the paper's own work ("we", "our", "this paper"),
+    not counting a code-availability note; 0 when none does (nothing counts as background).
+
+    >>> own_work_start(["Transfer is hard.", "Labels are scarce.", "We propose Foo."])
+    2
+    >>> own_work_start(["Transfer is hard.", "Our code is at https://github.com/x/y."])
+    0
+    """
+    return next((i for i, s in enumerate(sentences) if OWN_WORK.search(s) and not _BOILERPLATE.search(s)), 0)
+
+
+def _metric_names(text: str) -> frozenset[str]:
+    return frozenset(m.lower().replace("-", "") for m in _METRIC.findall(text))
+
+
 def asked_metrics(question: str) -> frozenset[str]:
-    """The metric names a quantity question asks a figure for (lower-cased).
+    """The metric names a quantity question asks a figure for (lower-cased, without hyphens).
 
     >>> sorted(asked_metrics("What top-1 accuracy on ImageNet, and what CIFAR-10 error rate?"))
-    ['accuracy', 'error rate', 'top-1']
+    ['accuracy', 'error rate', 'top1']
     """
-    return frozenset(m.lower() for m in _METRIC.findall(question)) if asks_for_quantity(question) else frozenset()
+    return _metric_names(question) if asks_for_quantity(question) else frozenset()
 
 
 def asks_for_quantity(question: str) -> bool:
@@ -120,12 +136,12 @@ class SentenceIndex:
         question asks for, see ``asked_metrics``) gets ``METRIC_BONUS``."""
         sentences, vectors = self.sentences(paper_id)
         cosines = vectors @ query_vector if len(sentences) else []
-        first = next((i for i, s in enumerate(sentences) if OWN_WORK.search(s)), 0)
+        first = own_work_start(sentences)
         scored = []
         for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
             overlap = len(query_words & content_words(sentence)) / max(1, len(query_words))
             bonus = NUMBER_BONUS if quantity and _HAS_NUMBER.search(sentence) else 0.0
-            if metrics and _FIGURE.search(sentence) and metrics & {m.lower() for m in _METRIC.findall(sentence)}:
+            if metrics and _FIGURE.search(sentence) and metrics & _metric_names(sentence):
                 bonus += METRIC_BONUS
             bonus -= BOILERPLATE_PENALTY if _BOILERPLATE.search(sentence) else 0.0
             bonus -= background if i < first else 0.0
@@ -165,7 +181,8 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
                    max_papers: int, max_sentences: int, per_paper: int = 2, cover: bool = False,
                    background: float = 0.0) -> list[Source]:
     """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order;
-    ``background`` is subtracted from the scores of sentences before a paper's contribution."""
+    ``background`` is subtracted from the scores of a paper's sentences before it first speaks of
+    its own work (``own_work_start``)."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
     parts = question_parts(query)
@@ -182,11 +199,11 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
                                       asked_metrics(part))
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
             part_best.append(max(range(len(part_scored)), key=lambda i: part_scored[i][0], default=None))
-        if part_best and scored:  # each ask's best sentence ranks with the best: the answer quotes both
+        if part_best and scored:  # each ask's best sentence ranks just below the best: the answer quotes both
             top = max(score for score, _ in scored)
-            for i in part_best:
-                if i is not None:
-                    scored[i] = (max(scored[i][0], top), scored[i][1])
+            for k, i in enumerate(part_best):
+                if i is not None and scored[i][0] < top:
+                    scored[i] = (top - 1e-6 * (k + 1), scored[i][1])
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         evidence = tuple(
             Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in pick(scored, take, cover)

@@ -158,6 +158,15 @@ class ChromaStore:
             found.update(zip(got["ids"], got["documents"]))
         return found
 
+    def abstracts(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """The stored abstract of each given paper that is indexed (from its chunk-0 record)."""
+        ids = [f"{pid}:0" for pid in paper_ids]
+        found: dict[str, str] = {}
+        for start in range(0, len(ids), ID_BATCH):
+            got = self.collection.get(ids=ids[start:start + ID_BATCH], include=["metadatas"])
+            found.update((meta["paper_id"], meta.get("abstract", "")) for meta in got["metadatas"])
+        return found
+
     def delete_where(self, predicate) -> int:
         """Delete the chunks whose id satisfies ``predicate`` (e.g. chunks a shorter abstract no longer has)."""
         stale = [i for i in self.collection.get(include=[])["ids"] if predicate(i)]

@@ -434,3 +434,23 @@ def test_a_figure_for_the_metric_asked_for_outranks_sentences_that_echo_the_ques
     assert asked_metrics("What is AutoAugment?") == frozenset()  # not a quantity question
     assert not _FIGURE.search("It is state of the art on CIFAR-10, CIFAR-100 and ResNet-50.")
     assert _FIGURE.search("It reaches 83.5% (0.4 better).")
+
+
+def test_background_sentences_score_lower_only_before_the_paper_speaks_of_its_own_work():
+    import numpy as np
+
+    from rag_assistant.evidence import SentenceIndex
+    from rag_assistant.types import Paper
+
+    class SameVector:  # every sentence equally close to the question: only the adjustments differ
+        def embed(self, texts):
+            return np.ones((len(texts), 2), dtype=np.float32) / np.sqrt(2)
+
+    papers = {"a": Paper("a", "A", "Transfer is hard. Labels are scarce. We propose Foo. Foo wins.", "x"),
+              "b": Paper("b", "B", "Transfer is hard. Labels are scarce. Foo wins.", "x")}
+    index, query = SentenceIndex(SameVector(), papers), np.ones(2, dtype=np.float32) / np.sqrt(2)
+    plain = [round(s, 3) for s, _ in index.score("a", query, set())]
+    penalized = [round(s, 3) for s, _ in index.score("a", query, set(), background=0.5)]
+    assert [p - q for p, q in zip(plain, penalized)] == pytest.approx([0.5, 0.5, 0.0, 0.0])
+    assert [s for s, _ in index.score("b", query, set(), background=0.5)] == \
+        [s for s, _ in index.score("b", query, set())]  # no sentence of its own work: no background

@@ -101,6 +101,9 @@ def test_a_page_without_the_header_lines_keeps_its_first_paper(tmp_path):
     assert [p.title for p in parse_file(path)] == ["First Paper", "Second Paper"]
     path.write_text(f"Get trending papers!\nGet them daily!\nFirst Paper\n{abstract}\n", encoding="utf-8")
     assert [p.title for p in parse_file(path)] == ["First Paper"]  # the scrape's two header lines
+    short = "A one-sentence abstract, with no full stop inside it, that is still much longer than the title above it"
+    path.write_text(f"First Paper\n{short}\nSecond Paper\n{short}\n", encoding="utf-8")
+    assert [p.title for p in parse_file(path)] == ["First Paper", "Second Paper"]
 
 
 def test_an_oversized_abstract_or_title_is_named_not_embedded(tmp_path):
@@ -108,10 +111,22 @@ def test_an_oversized_abstract_or_title_is_named_not_embedded(tmp_path):
     huge.write_text(json.dumps({"title": "Small", "abstract": "ok"}) + "\n"
                     + json.dumps({"title": "A Dump", "abstract": "word " * 40_000}) + "\n", encoding="utf-8")
     with pytest.raises(CorpusError, match=r"huge\.jsonl:2: the abstract of 'A Dump' is 199,999 characters long "
-                                          r"\(at most 100,000"):
+                                          r"\(at most 10,000"):
         parse_file(huge)
     shifted = tmp_path / "shifted.csv"
     shifted.write_text("title,abstract\n" + "A long sentence that reads like an abstract. " * 20 + ",Title\n",
                        encoding="utf-8")
     with pytest.raises(CorpusError, match=r"shifted\.csv:2: the title is .* characters long.*abstract in the title"):
         parse_file(shifted)
+
+
+def test_the_longest_abstract_allowed_fits_the_chunks_the_index_keeps_per_paper(corpus_dir, embedder):
+    from rag_assistant.chunking import chunk_paper
+    from rag_assistant.corpus import MAX_ABSTRACT_CHARS
+    from rag_assistant.store import MAX_CHUNKS_PER_PAPER
+    from rag_assistant.types import Paper
+
+    papers = load_corpus([corpus_dir])
+    text = " ".join(p.abstract for p in papers)[:MAX_ABSTRACT_CHARS]  # real abstract text, at the limit
+    chunks = chunk_paper(Paper("p", "A Title", text, "x"), embedder.count_tokens)
+    assert len(chunks) <= MAX_CHUNKS_PER_PAPER

@@ -1,4 +1,5 @@
 """The index: real Chroma in a temp dir, the real embedder, the real corpus."""
+import json
 import subprocess
 import sys
 
@@ -100,16 +101,20 @@ def test_a_title_twice_with_different_abstracts_is_reported(config, tmp_path, ti
 def test_a_new_abstract_for_an_indexed_title_is_reported(config, tmp_path, tiny_corpus, capsys):
     from rag_assistant import cli
 
+    long = " ".join(f"We prune attention head number {i} of the transformer and measure the loss." for i in range(40))
     first, second = tmp_path / "v1.jsonl", tmp_path / "v2.jsonl"
-    first.write_text('{"title": "Sparse Attention Paper", "abstract": "We prune attention heads."}\n')
-    second.write_text('{"title": "Sparse Attention Paper", "abstract": "We prune attention heads and layers."}\n'
-                      '{"title": "Another Paper", "abstract": "We study transfer."}\n')
+    first.write_text(json.dumps({"title": "Sparse Attention Paper", "abstract": long + " It works."}) + "\n")
+    second.write_text(json.dumps({"title": "Sparse Attention Paper", "abstract": long + " It works well."}) + "\n"
+                      + json.dumps({"title": "Another Paper", "abstract": "We study transfer."}) + "\n")
     a = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
     assert a.ingest([first]).updated_titles == ()
     assert a.ingest([first]).updated_titles == ()  # the same abstract again: nothing changes
-    report = a.ingest([second])
-    assert report.updated_titles == ("Sparse Attention Paper",)  # "Another Paper" is new, not an update
-    assert "and layers" in next(p.abstract for p in a.papers.values() if p.title == "Sparse Attention Paper")
+    report = a.ingest([second])  # only the last of its several chunks changed
+    assert report.chunks > 3 and report.updated_titles == ("Sparse Attention Paper",)  # "Another Paper" is new
+    assert next(p.abstract for p in a.papers.values() if p.title == "Sparse Attention Paper").endswith("works well.")
+    reopened = Assistant.from_config(config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,)))
+    assert next(p.abstract for p in reopened.papers.values() if p.title == "Sparse Attention Paper").endswith("well.")
+    assert a.ingest([second]).updated_titles == ()  # reported once
     assert cli.main(["--data-dir", str(tmp_path / "d"), "ingest", str(first)]) == 0
     err = capsys.readouterr().err
     assert 'note: 1 paper(s) already in the index came with a different abstract' in err
