@@ -38,7 +38,9 @@ _FIGURE = re.compile(r"(?<![\w-])\d")
 # names answers it, however much another sentence echoes the rest of the question's words
 _METRIC = re.compile(r"\b(" + METRIC_NAMES + r"|top-?[15]|success rate|WER)(?![\w-])", re.IGNORECASE)
 # dev + second sets' 63 single-fact and follow-up questions, with the model: keypoints 0.877 ->
-# 0.885 with it, 0.893 with it and each ask's best sentence ranked with the best (precision 0.984 all)
+# 0.885 with it, precision 0.984 both. Also ranking each ask's best sentence with the best gave
+# 0.885-0.901 across variants: it helped "and what architecture ...?" and hurt vague asks ("how
+# did it do with few examples?", whose best sentence by cosine is often the wrong one), so no.
 METRIC_BONUS = 0.25
 # "How much faster...?" is answered by a sentence with a number in it; the model reads only the
 # best sentence, so a figure must outweigh a sentence that merely echoes the question's words
@@ -193,17 +195,10 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
         if hit.paper_id not in index.papers or budget <= 0:
             break
         scored = index.score(hit.paper_id, query_vector, words, quantity, background, asked_metrics(query))
-        part_best = []
         for part, vector in zip(parts, part_vectors):  # a sentence answering either ask counts
             part_scored = index.score(hit.paper_id, vector, content_words(part), asks_for_quantity(part), background,
                                       asked_metrics(part))
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
-            part_best.append(max(range(len(part_scored)), key=lambda i: part_scored[i][0], default=None))
-        if part_best and scored:  # each ask's best sentence ranks just below the best: the answer quotes both
-            top = max(score for score, _ in scored)
-            for k, i in enumerate(part_best):
-                if i is not None and scored[i][0] < top:
-                    scored[i] = (top - 1e-6 * (k + 1), scored[i][1])
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         evidence = tuple(
             Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in pick(scored, take, cover)
