@@ -112,7 +112,8 @@ class Assistant:
         stored = self.store.abstracts(sorted({c.paper_id for c in todo}))
         updated = [p for p in papers if p.paper_id in stored and stored[p.paper_id] != p.abstract]
         updated_ids = {p.paper_id for p in updated}
-        todo += [c for c in chunks if c.position == 0 and c.paper_id in updated_ids and c not in todo]
+        queued = {c.chunk_id for c in todo}
+        todo += [c for c in chunks if c.position == 0 and c.paper_id in updated_ids and c.chunk_id not in queued]
         if todo:
             vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress)
             self.store.upsert(todo, vectors, by_id)

@@ -138,7 +138,7 @@ class SentenceIndex:
         question asks for, see ``asked_metrics``) gets ``METRIC_BONUS``."""
         sentences, vectors = self.sentences(paper_id)
         cosines = vectors @ query_vector if len(sentences) else []
-        first = own_work_start(sentences)
+        first = own_work_start(sentences) if background else 0
         scored = []
         for i, (sentence, cosine) in enumerate(zip(sentences, cosines)):
             overlap = len(query_words & content_words(sentence)) / max(1, len(query_words))
@@ -187,17 +187,18 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
     its own work (``own_work_start``)."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
+    metrics = asked_metrics(query)
     parts = question_parts(query)
     part_vectors = index.embedder.embed(parts) if len(parts) > 1 else []
+    part_asks = [(content_words(p), asks_for_quantity(p), asked_metrics(p)) for p in parts]
     sources = []
     budget = max_sentences
     for number, hit in enumerate(hits[:max_papers], start=1):
         if hit.paper_id not in index.papers or budget <= 0:
             break
-        scored = index.score(hit.paper_id, query_vector, words, quantity, background, asked_metrics(query))
-        for part, vector in zip(parts, part_vectors):  # a sentence answering either ask counts
-            part_scored = index.score(hit.paper_id, vector, content_words(part), asks_for_quantity(part), background,
-                                      asked_metrics(part))
+        scored = index.score(hit.paper_id, query_vector, words, quantity, background, metrics)
+        for (part_words, part_quantity, part_metrics), vector in zip(part_asks, part_vectors):  # either ask counts
+            part_scored = index.score(hit.paper_id, vector, part_words, part_quantity, background, part_metrics)
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
         take = min(per_paper if number > 1 else per_paper + 1, budget)
         evidence = tuple(
