@@ -53,8 +53,9 @@ def is_paper_question(question: str) -> bool:
 _HOW_MANY = re.compile(r"\bhow (many|much) ((?:[\w-]+ ){0,3}?)([\w-]+)(?= (?:of|per|does|do|did|is|are|was|were|"
                        r"has|have|had|can|could|would|will|in|on|for|to|with|from|at|by|used?)\b|[?,.]|$)",
                        re.IGNORECASE)
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-                     r"thousands?|millions?|billions?|trillions?|single|double|twice|half)\b", re.IGNORECASE)
+_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+                 r"thousands?|millions?|billions?|trillions?|single|double|twice|half")
+_NUMBER = re.compile(r"\d|\b(" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
 _AUXILIARY = frozenset("does do did is are was were has have had can could would will should the a an it they this "
                        "that".split())
 _NOT_A_NOUN = frozenset("more less fewer faster slower higher lower better worse larger smaller bigger longer shorter "
@@ -117,9 +118,36 @@ def _unstated_count(question: str, abstract: str) -> str | None:
         return None  # "how much faster", "how much does X change": not a count of something
     noun = match.group(3)
     stem = _singular(noun)
-    numeric = [sentence.lower().replace("-", " ") for sentence in split_sentences(abstract)
-               if _NUMBER.search(sentence)]
-    return None if any(stem in sentence for sentence in numeric) else f"give no number of {noun}"
+    stated = any(_states_count(sentence, stem) for sentence in split_sentences(abstract) if _NUMBER.search(sentence))
+    return None if stated else f"give no number of {noun}"
+
+
+# one word that is a count: "64", "(64)", "3.5k", "1.2B", "thousands"
+_COUNT_WORD = re.compile(r"^[(\[~≈<>]*(?:\d[\d.,]*(?:%|x|×|k|m|b|bn)?|" + _NUMBER_WORDS + r")[)\],.;:]*$",
+                         re.IGNORECASE)
+
+
+def _states_count(sentence: str, stem: str, before: int = 4, after: int = 3) -> bool:
+    """Whether a sentence gives a number for ``stem`` (a singular noun, "gpu day"): a number word
+    at most ``before`` words ahead of it or ``after`` words behind it ("64 experts", "960-hour",
+    "experts (64)"). A digit inside a name is not a count of it: "Mixture-of-Experts (ST-MoE-32B)".
+
+    >>> _states_count("We route each token to 2 of 64 experts.", "expert")
+    True
+    >>> _states_count("A 32B dense model (Stable and Transferable Mixture-of-Experts or ST-MoE-32B).", "expert")
+    False
+    >>> _states_count("We pre-train on 960-hour LibriSpeech.", "hour"), _states_count("It uses thousands of GPU-days.", "gpu day")
+    (True, True)
+    """
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", sentence.lower())  # "mixture-of-experts", "gpu-days"
+    for m in re.finditer(re.escape(stem), text):
+        head, tail = text[:m.start()].split(), text[m.end():].split()
+        if head and not text[m.start() - 1].isspace() and re.match(r"\d", head[-1]):
+            return True  # "960-hour"
+        rest = tail[:after + 1] if tail and not text[m.end():m.end() + 1].isspace() else tail[:after]
+        if any(_COUNT_WORD.match(w) for w in head[-before:] + rest):
+            return True
+    return False
 
 
 def _unstated_detail(question: str, abstract: str) -> str | None:

@@ -215,6 +215,13 @@ def test_count_the_abstracts_never_give_abstains(assistant):
     assert answer.sources[0].title == "Big Transfer (BiT): General Visual Representation Learning"
 
 
+def test_a_digit_inside_a_name_is_not_a_count(assistant):
+    # ST-MoE's abstract says "Mixture-of-Experts" in a sentence with "32B", but never how many experts
+    answer = assistant.ask("How many experts does each layer of ST-MoE-32B have?")
+    assert answer.abstained and "give no number of experts" in answer.text
+    assert answer.sources[0].title == "ST-MoE: Designing Stable and Transferable Sparse Expert Models"
+
+
 def test_training_detail_the_abstract_never_names_abstains(assistant):
     answer = assistant.ask("What learning rate and batch size did Big Transfer (BiT) use for fine-tuning?")
     assert answer.abstained and answer.citations == ()
