@@ -1,4 +1,4 @@
-"""Validate the question files (eval/dev_questions.jsonl, eval/second_questions.jsonl) against the
+"""Validate the question files (eval/dev_questions.jsonl, second_questions.jsonl, third_questions.jsonl) against the
 bundled corpus (standalone, no project imports)."""
 import json
 import re
@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = ROOT / "data"
 QUESTIONS = ROOT / "eval" / "dev_questions.jsonl"
 SECOND = ROOT / "eval" / "second_questions.jsonl"
+THIRD = ROOT / "eval" / "third_questions.jsonl"
 
 TYPES = {"single_fact", "which_paper", "multi_paper", "acronym", "summary", "follow_up", "unanswerable"}
 MIN_COUNTS = {"single_fact": 25, "which_paper": 15, "multi_paper": 12, "acronym": 12,
@@ -40,14 +41,14 @@ def load_questions(path=QUESTIONS):
         return [json.loads(line) for line in f if line.strip()]
 
 
-both_files = pytest.mark.parametrize("path", [QUESTIONS, SECOND], ids=["dev", "second"])
+each_file = pytest.mark.parametrize("path", [QUESTIONS, SECOND, THIRD], ids=["dev", "second", "third"])
 
 
 def test_corpus_parses():
     assert len(load_corpus()) == 282
 
 
-@both_files
+@each_file
 def test_schema_ids_and_counts(path):
     qs = load_questions(path)
     assert len(qs) >= (120 if path == QUESTIONS else 60)
@@ -71,7 +72,7 @@ def test_schema_ids_and_counts(path):
         assert counts[t] >= (n if path == QUESTIONS else n // 2), f"{t}: {counts[t]} < {n}"
 
 
-@both_files
+@each_file
 def test_per_type_rules(path):
     for q in load_questions(path):
         if q["type"] == "unanswerable":
@@ -86,7 +87,7 @@ def test_per_type_rules(path):
             assert q["history"] == [], q["id"]
 
 
-@both_files
+@each_file
 def test_gold_titles_and_keypoints_grounded(path):
     corpus = load_corpus()
     for q in load_questions(path):
