@@ -136,8 +136,10 @@ def _states_count(sentence: str, stem: str, before: int = 4, after: int = 3) -> 
     True
     >>> _states_count("A 32B dense model (Stable and Transferable Mixture-of-Experts or ST-MoE-32B).", "expert")
     False
-    >>> _states_count("We pre-train on 960-hour LibriSpeech.", "hour"), _states_count("It uses thousands of GPU-days.", "gpu day")
-    (True, True)
+    >>> _states_count("We pre-train on 960-hour LibriSpeech.", "hour")
+    True
+    >>> _states_count("It uses thousands of GPU-days.", "gpu day")
+    True
     """
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", sentence.lower())  # "mixture-of-experts", "gpu-days"
     for m in re.finditer(re.escape(stem), text):
