@@ -19,20 +19,33 @@ _LIST_QUESTION = re.compile(
     r"|\bpapers\b[^?]*\b(about|on|that|which|discuss|address|propose|study)\b",
     re.IGNORECASE,
 )
+# asked for in so many words: "list all of it", "all of them", "every paper", "which papers"
+_LIST_ASKED = re.compile(
+    r"\b(list|name|give me|show me)( them| it| these| those)? all\b|\ball of (it|them|those|these)\b"
+    r"|\bevery (paper|work|study|article)\b|\b(which|what|any|are there|list( the)?) (papers|works|studies|articles)\b",
+    re.IGNORECASE,
+)
+_ONE_PAPER = re.compile(r"\b(which|what) (single )?(paper|work|study|article|publication)\b(?!s)", re.IGNORECASE)
 
 
 def is_list_question(question: str) -> bool:
-    """'Which papers discuss X?' style questions get every relevant paper listed.
+    """'Which papers discuss X?' style questions get every relevant paper listed. One that asks
+    for a single paper is not a list for naming others on the way ("Which paper studies X?",
+    "... taken from decades of computer-vision papers?"), unless it asks for all of them.
 
     >>> is_list_question("Which papers discuss diffusion distillation?"), is_list_question("Which paper proposes X?")
     (True, False)
+    >>> is_list_question("Which paper studies X?"), is_list_question("Is there work on X? List all of it.")
+    (False, True)
     """
-    return bool(_LIST_QUESTION.search(question))
+    if _LIST_ASKED.search(question):
+        return True
+    return bool(_LIST_QUESTION.search(question)) and not _ONE_PAPER.search(question)
 
 
 _PAPER_QUESTION = re.compile(
-    r"\b(which|what) (single )?(paper|work|study|article|publication)\b(?!s)"
-    r"|\b(is there|was there|do you know|i remember|i recall|looking for|does anything|does any paper)\b"
+    _ONE_PAPER.pattern
+    + r"|\b(is there|was there|do you know|i remember|i recall|looking for|does anything|does any paper)\b"
     r"[^?]*\b(paper|work|study|article|publication|collection|research)\b(?!s)"
     r"|\bwhich one\b",
     re.IGNORECASE,
@@ -423,8 +436,10 @@ def primer_messages(prompts_dir) -> list[dict[str, str]]:
     return build_messages(prompts_dir, "", [])
 
 
-def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:") -> Verified:
-    """One line per relevant paper with its best evidence sentence."""
+def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:",
+                every: bool = False) -> Verified:
+    """One line per relevant paper with its best evidence sentence (and its contribution, when the
+    best is only background); with ``every``, all its evidence sentences."""
     lines, citations = [header], []
     for source in sources:
         if not source.evidence:
@@ -433,7 +448,7 @@ def list_answer(sources: Sequence[Source], header: str = "Papers in the collecti
         # what the paper does, when its best match is only background: a list names each paper's contribution
         extra = None if CONTRIBUTION.search(best.sentence) else next(
             (e for e in source.evidence if e is not best and CONTRIBUTION.search(e.sentence)), None)
-        shown = [e.sentence for e in source.evidence if e is best or e is extra]  # abstract order
+        shown = [e.sentence for e in source.evidence if every or e is best or e is extra]  # abstract order
         lines.append(f"- \"{source.hit.title}\" [{source.number}]: {' '.join(shown)}")
         citations.append(Citation(source.hit.paper_id, source.hit.title, tuple(shown), source.number))
     return Verified("\n".join(lines), tuple(citations), len(citations), 0)

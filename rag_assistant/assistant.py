@@ -17,7 +17,7 @@ from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus_checked
 from .errors import CorpusError, IndexMissingError, InvalidQuestionError
-from .evidence import SentenceIndex, select_sources
+from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
@@ -221,10 +221,14 @@ class Assistant:
         if answering.is_list_question(question):
             chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
                                                cfg.list_min_score)
+            # "... ? Compare what they were evaluated on.": each paper also says that, and what it found
+            asks = further_asks(question)
+            per_paper = 3 if asks else 2
             sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen),
-                                     2 * len(chosen) + 1, per_paper=2, cover=True)
+                                     per_paper * len(chosen) + 1, per_paper=per_paper, cover=True,
+                                     asks=specific_asks(asks), lead_extra=not asks)
             sources = [_renumber(s, hits) for s in sources]
-            result, mode = answering.list_answer(sources), "list"
+            result, mode = answering.list_answer(sources, every=bool(asks)), "list"
             yield result.text
             first = time.perf_counter() - start
         elif answering.is_paper_question(question):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import re
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 
@@ -77,6 +78,38 @@ def question_parts(question: str) -> list[str]:
     """
     parts = [p.strip() for p in _SECOND_ASK.split(question) if p and p.strip()]
     return parts if len(parts) > 1 and all(len(p.split()) >= 2 for p in parts) else [question]
+
+
+# words of a follow-on ask that say "tell me more" about every listed paper, not what to look for
+_GENERIC_ASK = frozenset("compare comparison differ difference each one list all give name show contribute "
+                         "contribution way they them it these those".split())
+
+
+def further_asks(question: str) -> list[str]:
+    """What a list question asks about each paper beyond finding them: a second sentence or a
+    second ask ("Which papers do X? Compare what they were evaluated on.", "..., and how do they
+    differ?"); empty for a plain "which papers do X?".
+
+    >>> further_asks("Which papers use flows? Compare what they were evaluated on.")
+    ['Compare what they were evaluated on.']
+    >>> further_asks("Which papers quantize LLMs, and what does each one contribute?")
+    ['what does each one contribute?']
+    >>> further_asks("Which papers quantize LLMs?")
+    []
+    """
+    parts = question_parts(question)
+    if len(parts) == 1:
+        parts = [s.strip() for s in re.split(r"(?<=[?.!])\s+(?=[A-Z])", question.strip()) if s.strip()]
+    return parts[1:]
+
+
+def specific_asks(asks) -> list[str]:
+    """The asks that name something to look for ("what they were evaluated on"), not only "compare them".
+
+    >>> specific_asks(["Compare what they were evaluated on.", "Compare them.", "how do they differ?"])
+    ['Compare what they were evaluated on.']
+    """
+    return [a for a in asks if content_words(a) - _GENERIC_ASK]
 
 
 def own_work_start(sentences) -> int:
@@ -181,16 +214,19 @@ def pick(scored: list[tuple[float, str]], take: int, cover: bool = False) -> lis
 
 def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vector: np.ndarray,
                    max_papers: int, max_sentences: int, per_paper: int = 2, cover: bool = False,
-                   background: float = 0.0) -> list[Source]:
+                   background: float = 0.0, asks: Sequence[str] = (), lead_extra: bool = True) -> list[Source]:
     """Number the top papers 1..n and keep their best sentences (see ``pick``), in abstract order;
     ``background`` is subtracted from the scores of a paper's sentences before it first speaks of
-    its own work (``own_work_start``)."""
+    its own work (``own_work_start``). Each of ``asks`` (a list question's further asks) adds its
+    own best sentence of every paper when not already kept. The first paper gets one sentence more
+    than ``per_paper`` unless ``lead_extra`` is false."""
     words = content_words(query)
     quantity = asks_for_quantity(query)
     metrics = asked_metrics(query)
     parts = question_parts(query)
     part_vectors = index.embedder.embed(parts) if len(parts) > 1 else []
     part_asks = [(content_words(p), asks_for_quantity(p), asked_metrics(p)) for p in parts]
+    ask_vectors = index.embedder.embed(list(asks)) if asks else []
     sources = []
     budget = max_sentences
     for number, hit in enumerate(hits[:max_papers], start=1):
@@ -200,10 +236,14 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
         for (part_words, part_quantity, part_metrics), vector in zip(part_asks, part_vectors):  # either ask counts
             part_scored = index.score(hit.paper_id, vector, part_words, part_quantity, background, part_metrics)
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
-        take = min(per_paper if number > 1 else per_paper + 1, budget)
-        evidence = tuple(
-            Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in pick(scored, take, cover)
-        )
+        take = min(per_paper + 1 if number == 1 and lead_extra else per_paper, budget)
+        chosen = pick(scored, take, cover)
+        for ask, vector in zip(asks, ask_vectors):
+            ask_scored = index.score(hit.paper_id, vector, content_words(ask))
+            best = max(range(len(ask_scored)), key=lambda i: ask_scored[i][0], default=None)
+            if best is not None and best not in chosen:
+                chosen = sorted([*chosen, best])
+        evidence = tuple(Evidence(hit.paper_id, hit.title, scored[i][1], round(scored[i][0], 4)) for i in chosen)
         budget -= len(evidence)
         sources.append(Source(number, hit, evidence))
     return sources

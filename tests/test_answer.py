@@ -204,6 +204,18 @@ def test_what_is_an_acronym_says_what_it_stands_for(scripted):
     assert any("CLAP (Contrastive Language-Assembly Pre-training)" in e for e in answer.citations[0].evidence)
 
 
+def test_a_list_question_that_asks_more_gets_each_papers_answer_to_it(assistant):
+    question = "Which papers do domain adaptation with a gradient reversal layer?"
+    plain = assistant.ask(question)
+    asked = assistant.ask(question + " What were they evaluated on?")
+    dann = "Domain-Adversarial Training of Neural Networks"
+    assert plain.mode == asked.mode == "list"
+    assert "sentiment analysis" not in plain.text
+    [line] = [c for c in asked.citations if c.title == dann]
+    assert any("sentiment analysis" in sentence for sentence in line.evidence) and len(line.evidence) >= 3
+    assert all(len(c.evidence) >= 2 for c in asked.citations)
+
+
 def test_list_question_on_a_missing_topic_abstains(assistant):
     answer = assistant.ask("Which papers study weather forecasting with graph neural networks?")
     assert answer.abstained and answer.mode == "abstained" and answer.citations == ()
