@@ -45,7 +45,7 @@ from . import metrics as M
 from .config import PROJECT_ROOT, Config, apply_offline_env
 from .errors import RagAssistantError
 from .evaluation import (DEFAULT_QUESTIONS, EvalInputError, apply_config_overrides, add_config_overrides, clean_argv,
-                         default_out, load_questions, select)
+                         default_out, load_questions, prepare_out, select)
 
 GB = 1024 ** 3
 LLM_MODES = ("generated", "fallback", "stock")  # answers that ran the LLM (the others quote the abstracts)
@@ -572,12 +572,11 @@ def main(argv: list[str] | None, config: Config | None = None) -> int:
         questions = load_questions(args.questions)
         config = apply_config_overrides(config, args)
         plan = Plan.make(args.quick, args.synthetic_chunks)
+        out = prepare_out(args.out or default_out("bench"))
         result = run(config, plan, questions, log=lambda m: print(m, file=sys.stderr, flush=True))
     except RagAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = args.out or default_out("bench")
-    out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     markdown = render_markdown(result)
     (out / "bench.md").write_text(markdown, encoding="utf-8")

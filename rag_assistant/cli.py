@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -14,11 +15,18 @@ from .config import Config, apply_offline_env
 from .errors import RagAssistantError
 
 
+def _path(text: str) -> Path:
+    """A path argument: ``~`` expanded (the shell leaves ``--data-dir=~/x`` alone); empty is refused."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path: name a file or folder")
+    return Path(text).expanduser()
+
+
 def _global_flags(default) -> argparse.ArgumentParser:
     """The global flags; the subcommands' copies default to SUPPRESS so that a flag given before
     the subcommand (`rag-assistant --data-dir X search ...`) is not overwritten by their default."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", type=Path, default=default, help="index and models (env RAG_DATA_DIR)")
+    common.add_argument("--data-dir", type=_path, default=default, help="index and models (env RAG_DATA_DIR)")
     common.add_argument("--chroma-url", default=default, help="a Chroma server, e.g. http://127.0.0.1:8000")
     common.add_argument("--generator", default=default, choices=["llama_cpp", "transformers", "extractive"],
                         help="answer backend")
@@ -33,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
                                      parents=[_global_flags(None)])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", parents=[common], help="index paper files (default: the bundled corpus)")
-    p.add_argument("paths", nargs="*", type=Path, help=".txt page scrapes, .jsonl/.json/.csv with title+abstract")
+    p.add_argument("paths", nargs="*", type=_path, help=".txt page scrapes, .jsonl/.json/.csv with title+abstract")
     p = sub.add_parser("ask", parents=[common], help="answer one question with cited papers")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
@@ -63,7 +71,7 @@ def _assistant(args, progress: bool = True):
     if progress:
         if config.chroma_url or (config.chroma_dir / "chroma.sqlite3").exists():
             print(f"Loading the index ({config.chroma_url or config.data_dir})...", file=sys.stderr)
-        else:
+        elif config.data_dir.is_dir() or not config.data_dir.exists():  # a file: from_config says what is wrong
             print(f"No index in {config.data_dir} yet: building it from {', '.join(map(str, config.corpus_paths))} "
                   "(first run, under a minute)...", file=sys.stderr)
     return Assistant.from_config(config, progress=progress)
@@ -160,6 +168,24 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `rag-assistant search ... | head -1`: the reader has what it wanted
+        _silence_stdout()
+        return 0
+    except OSError as exc:
+        if exc.filename is None and sys.stdout is not None:  # writing the output failed (e.g. a full disk)
+            _silence_stdout()
+            print(f"error: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
+            return 1
+        raise
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush of a broken or full pipe stays quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

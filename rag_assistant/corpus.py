@@ -136,20 +136,30 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
                     yield n, json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise CorpusError(f"{path}:{n}: invalid JSON ({exc.msg})") from None
+                except RecursionError:
+                    raise CorpusError(f"{path}:{n}: JSON nested too deeply; expected one {{title, abstract}} "
+                                      "object per line") from None
     elif suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise CorpusError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise CorpusError(f"{path}: JSON nested too deeply; expected a list of {{title, abstract}} objects") from None
+        if isinstance(data, dict) and "papers" not in data and {"title", "abstract"} & set(data):
+            data = [data]  # one paper saved as a bare object
         items = data.get("papers", []) if isinstance(data, dict) else data
         if not isinstance(items, list):
-            raise CorpusError(f"{path}: expected a list of {{title, abstract}} objects")
+            raise CorpusError(f"{path}: expected a list of {{title, abstract}} objects, or {{\"papers\": [...]}}")
         yield from ((1, item) for item in items)
     else:  # .csv
         reader = csv.DictReader(io.StringIO(text))
         missing = {"title", "abstract"} - {f.strip().lower() for f in reader.fieldnames or []}
         if missing:
-            raise CorpusError(f"{path}:1: CSV header lacks column(s) {', '.join(sorted(missing))}")
+            first = text.split("\n", 1)[0]
+            hint = next((f" (the header is separated by {name!r}: save the file with commas)"
+                         for sep, name in ((";", ";"), ("\t", "tab"), ("|", "|")) if sep in first and "," not in first), "")
+            raise CorpusError(f"{path}:1: CSV header lacks column(s) {', '.join(sorted(missing))}{hint}")
         for row in reader:
             yield reader.line_num, {k.strip().lower(): v for k, v in row.items() if k}
 
@@ -183,10 +193,13 @@ def corpus_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir()
-                if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.lower().startswith("readme")
-            )
+            try:
+                found = sorted(
+                    p for p in path.iterdir()
+                    if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.lower().startswith("readme")
+                )
+            except OSError as exc:
+                raise CorpusError(f"{path}: cannot read folder ({exc.strerror or exc})") from None
             if not found:
                 raise CorpusError(f"{path}: folder has no {', '.join(SUPPORTED_SUFFIXES)} files")
             files.extend(found)

@@ -137,6 +137,8 @@ def select(questions: list[Question], types: str | None = None, limit: int | Non
     """Filter by type; ``limit`` takes questions round-robin across types (file order within a type)."""
     if types:
         wanted = [t.strip() for t in types.split(",") if t.strip()]
+        if not wanted:
+            raise EvalInputError(f"--types {types!r} names no question type; give e.g. --types single_fact,summary")
         known = sorted({q.type for q in questions})
         unknown = [t for t in wanted if t not in known]
         if unknown:
@@ -346,6 +348,19 @@ def default_out(kind: str = "eval") -> Path:
     return root / kind / "results" / datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
+def prepare_out(out: Path) -> Path:
+    """Create the output folder before a long run, so a bad ``--out`` fails in a second, not after it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise EvalInputError(f"--out {out}: cannot write there ({exc.strerror or exc}); "
+                             "give a folder you can write to") from None
+    return out
+
+
 def _baselines(value: str) -> list[str]:
     names = [b.strip() for b in value.split(",") if b.strip()]
     unknown = [b for b in names if b not in BASELINES]
@@ -413,7 +428,7 @@ def main(argv: list[str] | None, config: Config | None = None) -> int:
         baselines = _baselines(args.baselines)
         questions = select(load_questions(args.questions), args.types, args.limit)
         config = apply_config_overrides(config, args)
-        out = args.out or default_out("eval")
+        out = prepare_out(args.out or default_out("eval"))
         result = evaluate(config, questions, args.retrieval_only, baselines, progress=not args.no_progress,
                           log=lambda m: print(m, file=sys.stderr))
         from .reports import write_eval_report

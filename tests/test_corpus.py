@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -130,3 +131,26 @@ def test_the_longest_abstract_allowed_fits_the_chunks_the_index_keeps_per_paper(
     text = " ".join(p.abstract for p in papers)[:MAX_ABSTRACT_CHARS]  # real abstract text, at the limit
     chunks = chunk_paper(Paper("p", "A Title", text, "x"), embedder.count_tokens)
     assert len(chunks) <= MAX_CHUNKS_PER_PAPER
+
+
+def test_json_mistakes_are_named_not_tracebacks(tmp_path, monkeypatch):
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"title": "T", "abstract": "A."}), encoding="utf-8")
+    assert [p.title for p in parse_file(one)] == ["T"]  # a single paper saved as a bare object
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(CorpusError, match="nested too deeply"):
+        parse_file(deep)
+    semicolons = tmp_path / "papers.csv"
+    semicolons.write_text("title;abstract\nT;A.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="separated by ';': save the file with commas"):
+        parse_file(semicolons)
+    folder = tmp_path / "locked"
+    folder.mkdir()
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    with pytest.raises(CorpusError, match="locked: cannot read folder .Permission denied"):
+        load_corpus([folder])

@@ -118,6 +118,17 @@ def test_bad_arguments_exit_2(config, small_file, capsys):
     assert "unrecognized arguments" in _one_error_line(capsys)
     assert evaluation.main(["--baselines", "bm25,magic"], config) == 2
     assert "unknown baseline" in _one_error_line(capsys)
+    assert evaluation.main(["--questions", str(small_file), "--types", ","], config) == 2
+    assert "names no question type" in _one_error_line(capsys)
+
+
+def test_an_unusable_out_folder_fails_before_the_run(config, small_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, **k: pytest.fail("ran before checking --out"))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for out in (blocker, blocker / "sub"):
+        assert evaluation.main(["--questions", str(small_file), "--retrieval-only", "--out", str(out)], config) == 2
+        assert f"--out {out}: cannot write there" in _one_error_line(capsys)
 
 
 def test_limit_spreads_across_types():
