@@ -30,9 +30,40 @@ def is_follow_up(question: str) -> bool:
 
 
 def titles_in(text: str, titles: Sequence[str]) -> list[str]:
-    """Known paper titles that appear in a text (normalized substring match)."""
+    """Known paper titles that appear in a text (normalized substring match), in the order the
+    text names them."""
     haystack = normalize_title(text)
-    return [t for t in titles if len(t) > 12 and normalize_title(t) in haystack]
+    found = [(haystack.find(normalize_title(t)), t) for t in titles if len(t) > 12]
+    return [t for at, t in sorted(found) if at >= 0]
+
+
+_ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "former": 0, "latter": -1}
+# "the second one", "the third paper", "the latter": one of the papers an earlier answer listed
+_ORDINAL = re.compile(r"\bthe (former|latter)\b|\b(?:the )?(first|second|third|fourth|fifth|last) "
+                      r"(?:one|paper|work|study|method|model|approach|of them)\b", re.IGNORECASE)
+
+
+def ordinal_title(question: str, history: History, titles: Sequence[str]) -> str | None:
+    """The paper "the second one" points at: that place in the latest earlier answer naming two or
+    more papers (a list), or None.
+
+    >>> history = [("Any KG models?", "Yes: 'Graph Model Alpha One' and 'Graph Model Beta Two'."),
+    ...            ("How many graphs was Alpha tested on?", "57 graphs.")]
+    >>> ordinal_title("And the second one: what does it add?", history, ["Graph Model Beta Two",
+    ...                                                                    "Graph Model Alpha One"])
+    'Graph Model Beta Two'
+    >>> ordinal_title("What was the first layer's role?", history, ["Graph Model Alpha One"]) is None
+    True
+    """
+    match = _ORDINAL.search(question)
+    if not match:
+        return None
+    place = _ORDINALS[(match.group(1) or match.group(2)).lower()]
+    for _, answer in reversed(history):
+        listed = titles_in(answer, titles)
+        if len(listed) >= 2:
+            return listed[place] if -len(listed) <= place < len(listed) else None
+    return None
 
 
 SELF_CONTAINED_SIMILARITY = 0.5  # a question retrieving this well on its own needs no context
@@ -50,6 +81,9 @@ def standalone_query(question: str, history: History, titles: Sequence[str],
     """
     if not history:
         return question
+    pointed = ordinal_title(question, history, titles)
+    if pointed:
+        return f"{question} {pointed}"
     if not is_follow_up(question):
         if similarity is None:
             return question

@@ -62,6 +62,18 @@ def test_relevance_signal_separates_on_and_off_topic(assistant):
     assert not relevance.covered and relevance.missing_names == ("WikiText-2",)
 
 
+def test_the_second_one_is_the_second_paper_an_earlier_list_named(assistant):
+    apc = "Generative Pre-Training for Speech with Autoregressive Predictive Coding"
+    tera = "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech"
+    history = [("Which papers pre-train speech representations without labels?",
+                f"Papers in the collection that address this:\n- \"{apc}\" [1]: ...\n- \"{tera}\" [2]: ..."),
+               ("What objective does APC use?", "It predicts future frames.")]
+    for question, title in (("And the second one: what does its name stand for?", tera),
+                            ("What did the first paper evaluate on?", apc), ("How big is the latter?", tera)):
+        query = assistant.standalone_query(question, history)
+        assert title in query and assistant.retrieve(query, k=1)[0].title == title, question
+
+
 def test_follow_up_query_brings_the_earlier_paper(assistant):
     history = [("What is R2-Tuning?", f"\"{R2}\" adapts CLIP to video temporal grounding [1].")]
     query = assistant.standalone_query("Which datasets did they evaluate it on?", history)
