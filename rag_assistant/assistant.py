@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,12 +17,13 @@ from .citations import MarkerFilter, verify
 from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
 from .corpus import corpus_files, load_corpus_checked
-from .errors import CorpusError, IndexMissingError, InvalidQuestionError
+from .errors import ConfigError, CorpusError, IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
 INDEX_VERSION = "v1"
+UNFINISHED = "unfinished re-embedding"  # the fingerprint while a re-embedding runs: an interrupted one is redone
 StreamEvent = Sources | str | Answer
 
 
@@ -45,34 +47,37 @@ class Assistant:
     @classmethod
     def from_config(cls, config: Config | None = None, *, build_if_missing: bool = True, progress: bool = False,
                     generator=None, **overrides) -> "Assistant":
-        """Open the index (building it from the configured corpus if missing or outdated).
+        """Open the index: built from the configured corpus if missing; re-embedded (every paper it
+        holds, none lost) if built with other embedding or chunk settings, or left unfinished.
         ``generator``: a generator object to answer with (tests, custom backends), or a backend
         name ("llama_cpp", "transformers", "extractive"), the same as the ``generator`` setting."""
         apply_offline_env()
         if isinstance(generator, str):
             overrides["generator"], generator = generator, None
         from .embedding import Embedder
-        from .store import ChromaStore
+        from .store import ChromaStore, index_absent
 
         overrides = {key: value for key, value in overrides.items() if value is not None}
         config = config.replace(**overrides) if config else Config.from_env(**overrides)
+        missing = f"no index at {config.chroma_url or config.chroma_dir}: run `rag-assistant ingest` " \
+                  f"(it builds from {config.corpus_paths[0]})"
         if not config.chroma_url:
             check_data_dir(config.data_dir)
+            if not build_if_missing and index_absent(config.chroma_dir):
+                raise IndexMissingError(missing)  # before opening the store, which would create it
         embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
                             config.embed_backend)
         fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
         store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, fingerprint)
-        outdated = store.count() > 0 and store.stored_fingerprint not in (None, fingerprint)
-        if store.count() == 0 or outdated:
-            if not build_if_missing:
-                raise IndexMissingError(
-                    f"no index at {store.location}: run `rag-assistant ingest` (it builds from {config.corpus_paths[0]})"
-                )
-            if outdated:
-                store.delete_where(lambda chunk_id: True)
+        count, built_with = store.count(), store.stored_fingerprint
+        if not build_if_missing and (count == 0 or built_with != fingerprint):
+            raise IndexMissingError(missing if count == 0 else f"{_built_with(store.location, built_with)}: run "
+                                    f"`rag-assistant ingest` to re-embed its papers with {fingerprint}")
         assistant = cls(config, embedder, store)
-        if store.count() == 0:
+        if count == 0:
             assistant.ingest(config.corpus_paths, progress=progress)
+        elif built_with != fingerprint:
+            assistant._reembed(built_with, progress)
         if generator is not None:
             assistant._generator = generator
         return assistant
@@ -102,29 +107,76 @@ class Assistant:
             raise CorpusError(f"ingest takes file or folder paths (str or Path), got {paths!r}") from None
         files = corpus_files(paths)
         papers, conflicts = load_corpus_checked(files)
+        chunks, embedded, removed, updated = self._index(papers, progress)
+        return IngestReport(len(files), len(papers), len(chunks), embedded, removed, time.perf_counter() - start,
+                            tuple(conflicts), tuple(p.title for p in updated))
+
+    def _index(self, papers: Sequence[Paper], progress: bool, reembed: bool = False):
+        """Chunk, embed what changed (everything when ``reembed``), write, drop chunks the papers no
+        longer have, mark the index built. Returns (chunks, number embedded, number removed, updated papers)."""
         chunks = chunk_papers(papers, self.embedder.count_tokens, self.config.chunk_tokens,
                               self.config.chunk_overlap_tokens, count_many=self.embedder.count_tokens_many)
-        known_text = self.store.documents([c.chunk_id for c in chunks])
-        todo = [c for c in chunks if known_text.get(c.chunk_id) != c.text]
         by_id = {p.paper_id: p for p in papers}
+        known_text = {} if reembed else self.store.documents([c.chunk_id for c in chunks])
+        todo = [c for c in chunks if reembed or known_text.get(c.chunk_id) != c.text]
         # an indexed paper whose abstract changed: its chunk 0 carries the abstract, so it is rewritten
         # even when only a later chunk's text changed
-        stored = self.store.abstracts(sorted({c.paper_id for c in todo}))
+        stored = {} if reembed else self.store.abstracts(sorted({c.paper_id for c in todo}))
         updated = [p for p in papers if p.paper_id in stored and stored[p.paper_id] != p.abstract]
         updated_ids = {p.paper_id for p in updated}
         queued = {c.chunk_id for c in todo}
         todo += [c for c in chunks if c.position == 0 and c.paper_id in updated_ids and c.chunk_id not in queued]
-        if todo:
-            vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress)
-            self.store.upsert(todo, vectors, by_id)
-        removed = self._remove_stale(by_id, {c.chunk_id for c in chunks})
+        keep = {c.chunk_id for c in chunks}
+        stale = [i for i in self.store.ids() if i.split(":", 1)[0] in by_id and i not in keep]
+        vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress) if todo else None
+        self._write(todo, vectors, by_id, stale, None if reembed else set(known_text))
         self.store.mark_built()
         self._refresh_papers()
-        return IngestReport(len(files), len(papers), len(chunks), len(todo), removed, time.perf_counter() - start,
-                            tuple(conflicts), tuple(p.title for p in updated))
+        return chunks, len(todo), len(stale), updated
 
-    def _remove_stale(self, papers: dict[str, Paper], keep: set[str]) -> int:
-        return self.store.delete_where(lambda chunk_id: chunk_id.split(":", 1)[0] in papers and chunk_id not in keep)
+    def _write(self, todo, vectors, papers: dict[str, Paper], stale: list[str], stored: set[str] | None) -> None:
+        """Upsert ``todo`` and delete ``stale``. Upserts go in batches, so a failure or Ctrl-C part-way
+        would leave some: then the write is undone (best effort) and the error re-raised, so a failed
+        ingest changes nothing. ``stored``: the ``todo`` ids already indexed (None: no undo; an
+        unfinished re-embedding is redone on the next open instead)."""
+        previous = None if stored is None else self.store.records([c.chunk_id for c in todo if c.chunk_id in stored]
+                                                                  + stale)
+        try:
+            if todo:
+                self.store.upsert(todo, vectors, papers)
+            self.store.delete(stale)
+        except BaseException:
+            if previous is not None:
+                try:
+                    self.store.restore(previous, [c.chunk_id for c in todo if c.chunk_id not in stored])
+                except Exception as exc:  # noqa: BLE001 - the original error is the one to report
+                    print(f"note: could not undo the unfinished ingest ({exc}); run it again to complete it",
+                          file=sys.stderr)
+            raise
+
+    def _reembed(self, built_with: str | None, progress: bool) -> None:
+        """Re-embed every paper the index holds, from the title and abstract its chunk-0 records keep,
+        with the current embedder and chunk settings: a changed setting loses no ingested paper. A
+        first build that stopped part-way (no fingerprint yet) is finished from the corpus too."""
+        why = _built_with(self.store.location, built_with)
+        papers = {p.paper_id: p for p in self.store.papers() if p.abstract}
+        if built_with is None:
+            corpus = corpus_files([Path(p) for p in self.config.corpus_paths])
+            papers.update((p.paper_id, p) for p in load_corpus_checked(corpus)[0])
+        lost = sorted({chunk_id.split(":", 1)[0] for chunk_id in self.store.ids()} - papers.keys())
+        if lost:
+            raise ConfigError(f"{why}, and {len(lost)} of its papers cannot be re-embedded (no stored abstract, e.g. "
+                              f"paper id {lost[0]}): set the embedding and chunk settings back, or move the index "
+                              "away and ingest the papers again")
+        stored_dims, dims = self.store.dimension(), self.embedder.dimension
+        if stored_dims not in (None, dims):
+            raise ConfigError(f"{why}, which makes {stored_dims}-dimensional vectors; {self.embedder.name} makes "
+                              f"{dims}: set the embedding model back, or move the index away and ingest the papers "
+                              "again")
+        print(f"note: {why}; re-embedding its {len(papers)} papers with {self.store.fingerprint}", file=sys.stderr)
+        if built_with is not None:
+            self.store.mark_built(UNFINISHED)
+        self._index(list(papers.values()), progress, reembed=True)
 
     def _refresh_papers(self) -> None:
         papers = {p.paper_id: p for p in self.store.papers()}
@@ -315,6 +367,14 @@ class Assistant:
         if tail:
             yield tail
         return raw, first or time.perf_counter() - start
+
+
+def _built_with(location: str, fingerprint: str | None) -> str:
+    if fingerprint is None:
+        return f"the index at {location} is from a build that did not finish"
+    if fingerprint == UNFINISHED:
+        return f"the index at {location} is from a re-embedding that did not finish"
+    return f"the index at {location} was built with {fingerprint}"
 
 
 def _renumber(source, hits: Sequence[Hit]):

@@ -27,3 +27,7 @@ class InvalidQuestionError(RagAssistantError):
 
 class ConfigError(RagAssistantError):
     """A setting (flag, environment variable, folder) is unusable."""
+
+
+class IndexDamagedError(RagAssistantError):
+    """The index on disk is corrupt; it is never deleted automatically."""

@@ -6,6 +6,9 @@ tries to download its default model.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -13,7 +16,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from .errors import IndexMissingError, StoreUnavailableError
+from .errors import IndexDamagedError, IndexMissingError, RagAssistantError, StoreUnavailableError
 from .types import Chunk, Paper
 
 UPSERT_BATCH = 4000
@@ -72,11 +75,49 @@ def _embedding_function(embedder):
     return RagEmbeddingFunction()
 
 
+def index_absent(chroma_dir: Path) -> bool:
+    """No embedded index in ``chroma_dir`` yet (a file in the folder's place is a damaged index, not an absent one)."""
+    return not chroma_dir.is_file() and not (chroma_dir / "chroma.sqlite3").exists()
+
+
+def damaged_error(location, detail: str) -> IndexDamagedError:
+    return IndexDamagedError(f"the index at {location} is damaged ({detail}): move it away or use another "
+                             "--data-dir, then run `rag-assistant ingest`")
+
+
+def _detail(exc: Exception) -> str:
+    """The telling end of a Chroma error.
+
+    >>> _detail(Exception("error returned from database: (code: 11) database disk image is malformed"))
+    'database disk image is malformed'
+    """
+    return re.sub(r"\(code: \d+\) ", "", str(exc)).rsplit(": ", 1)[-1].strip() or type(exc).__name__
+
+
+def _start_hint(port: int) -> str:
+    return f"`chroma run --host 127.0.0.1 --port {port} --path DIR`"
+
+
+def _forget_unstarted(path: str) -> None:
+    """Chroma caches a path's system before starting it: one that failed to start (a damaged index)
+    would be reused, and fail with an AttributeError, by the next open of that path in this process."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    if not SharedSystemClient._identifier_to_refcount.get(path):  # no open client uses it
+        SharedSystemClient._identifier_to_system.pop(path, None)
+
+
 def _client(chroma_url: str | None, chroma_dir: Path):
     chromadb, settings = _chroma()
     if not chroma_url:
+        if chroma_dir.exists() and not chroma_dir.is_dir():
+            raise damaged_error(chroma_dir, "it is a file, not a folder")
         chroma_dir.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
+        try:
+            return chromadb.PersistentClient(path=str(chroma_dir), settings=settings)
+        except Exception:
+            _forget_unstarted(str(chroma_dir))
+            raise
     url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
     try:
         port = url.port
@@ -98,10 +139,25 @@ def _client(chroma_url: str | None, chroma_dir: Path):
     except Exception as exc:  # chromadb raises several kinds for a server that is down
         raise StoreUnavailableError(
             f"cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}); start it with "
-            f"`chroma run --host 127.0.0.1 --port {port} --path DIR`, or unset RAG_CHROMA_URL "
-            "to use the embedded store"
+            f"{_start_hint(port)}, or unset RAG_CHROMA_URL to use the embedded store"
         ) from None
     return client
+
+
+def _guarded(method):
+    """Chroma failures as one-line errors: a server that went away, or a damaged embedded index."""
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except RagAssistantError:
+            raise
+        except Exception as exc:
+            error = self._failure(exc)
+            if error is None:
+                raise
+            raise error from exc
+    return guarded
 
 
 class ChromaStore:
@@ -110,15 +166,43 @@ class ChromaStore:
     def __init__(self, embedder, chroma_url: str | None, chroma_dir: Path, collection: str, fingerprint: str):
         self.embedder = embedder
         self.location = chroma_url or str(chroma_dir)
-        self.client = _client(chroma_url, chroma_dir)
+        self.server = bool(chroma_url)
         self.fingerprint = fingerprint
         self._count: int | None = None
-        self.collection = self.client.get_or_create_collection(
-            name=collection,
-            embedding_function=_embedding_function(embedder),
-            metadata={"hnsw:space": "cosine"},
-        )
+        self._open(chroma_url, chroma_dir, collection)
 
+    @_guarded
+    def _open(self, chroma_url: str | None, chroma_dir: Path, collection: str) -> None:
+        self.client = _client(chroma_url, chroma_dir)
+        try:
+            self.collection = self.client.get_or_create_collection(
+                name=collection,
+                embedding_function=_embedding_function(self.embedder),
+                metadata={"hnsw:space": "cosine"},
+            )
+            self._count = self.collection.count()  # a damaged index can fail only here (its HNSW files gone)
+        except BaseException:
+            with contextlib.suppress(Exception):  # else Chroma keeps this path's system for the next open here
+                self.client.close()
+            raise
+
+    def _failure(self, exc: Exception) -> RagAssistantError | None:
+        """The user-facing error for a failed Chroma call, or None for one that is not the store's fault."""
+        if self.server:
+            import httpx
+
+            if isinstance(exc, (httpx.TransportError, ConnectionError)):
+                port = urlparse(self.location if "://" in self.location else f"http://{self.location}").port
+                return StoreUnavailableError(
+                    f"lost the connection to the Chroma server at {self.location} ({type(exc).__name__}): "
+                    f"restart it (e.g. {_start_hint(port or 8000)}) and try again"
+                )
+            return None
+        from chromadb.errors import InternalError
+
+        return damaged_error(self.location, _detail(exc)) if isinstance(exc, InternalError) else None
+
+    @_guarded
     def count(self) -> int:
         self._count = self.collection.count()
         return self._count
@@ -127,12 +211,21 @@ class ChromaStore:
     def stored_fingerprint(self) -> str | None:
         return (self.collection.metadata or {}).get("rag_fingerprint")
 
-    def mark_built(self) -> None:
+    @_guarded
+    def mark_built(self, fingerprint: str | None = None) -> None:
+        """Record that the index is complete for ``fingerprint`` (default: this store's), after a whole build."""
         self.count()
         metadata = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        metadata["rag_fingerprint"] = self.fingerprint
+        metadata["rag_fingerprint"] = fingerprint or self.fingerprint
         self.collection.modify(metadata=metadata)
 
+    @_guarded
+    def dimension(self) -> int | None:
+        """Length of the stored vectors (None when empty)."""
+        got = self.collection.get(limit=1, include=["embeddings"])
+        return len(got["embeddings"][0]) if got["ids"] else None
+
+    @_guarded
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper]) -> None:
         for start in range(0, len(chunks), UPSERT_BATCH):
             batch = chunks[start:start + UPSERT_BATCH]
@@ -150,6 +243,7 @@ class ChromaStore:
                 metadatas=metadatas,
             )
 
+    @_guarded
     def documents(self, ids: Sequence[str]) -> dict[str, str]:
         """Stored text of the given chunk ids (missing ids are absent), fetched in batches."""
         found: dict[str, str] = {}
@@ -158,6 +252,7 @@ class ChromaStore:
             found.update(zip(got["ids"], got["documents"]))
         return found
 
+    @_guarded
     def abstracts(self, paper_ids: Sequence[str]) -> dict[str, str]:
         """The stored abstract of each given paper that is indexed (from its chunk-0 record)."""
         ids = [f"{pid}:0" for pid in paper_ids]
@@ -167,24 +262,50 @@ class ChromaStore:
             found.update((meta["paper_id"], meta.get("abstract", "")) for meta in got["metadatas"])
         return found
 
-    def delete_where(self, predicate) -> int:
-        """Delete the chunks whose id satisfies ``predicate`` (e.g. chunks a shorter abstract no longer has)."""
-        stale = [i for i in self.collection.get(include=[])["ids"] if predicate(i)]
-        for start in range(0, len(stale), ID_BATCH):
-            self.collection.delete(ids=stale[start:start + ID_BATCH])
-        return len(stale)
+    @_guarded
+    def ids(self) -> list[str]:
+        """Every chunk id."""
+        return self.collection.get(include=[])["ids"]
+
+    @_guarded
+    def delete(self, ids: Sequence[str]) -> None:
+        for start in range(0, len(ids), ID_BATCH):
+            self.collection.delete(ids=list(ids[start:start + ID_BATCH]))
+
+    @_guarded
+    def records(self, ids: Sequence[str]) -> dict[str, list]:
+        """The stored records (vector, text, metadata) of the given chunk ids, to put back with ``restore``."""
+        records: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        for start in range(0, len(ids), ID_BATCH):
+            got = self.collection.get(ids=list(ids[start:start + ID_BATCH]),
+                                      include=["embeddings", "documents", "metadatas"])
+            for key, values in records.items():
+                values.extend(got[key])
+        return records
+
+    @_guarded
+    def restore(self, records: dict[str, list], added: Sequence[str]) -> None:
+        """Undo a write that stopped part-way: delete the ``added`` chunk ids, put ``records`` back."""
+        self.delete(added)
+        for start in range(0, len(records["ids"]), UPSERT_BATCH):
+            self.collection.upsert(**{key: values[start:start + UPSERT_BATCH] for key, values in records.items()})
 
     def papers(self) -> Iterator[Paper]:
         """Every paper, rebuilt from the chunk-0 records (so a server-side index is self-contained)."""
         offset = 0
         while True:
-            got = self.collection.get(where={"position": 0}, include=["metadatas"], limit=UPSERT_BATCH, offset=offset)
+            got = self._chunk0_page(offset)
             for meta in got["metadatas"]:
                 yield Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""))
             if len(got["ids"]) < UPSERT_BATCH:
                 return
             offset += UPSERT_BATCH
 
+    @_guarded
+    def _chunk0_page(self, offset: int):
+        return self.collection.get(where={"position": 0}, include=["metadatas"], limit=UPSERT_BATCH, offset=offset)
+
+    @_guarded
     def query(self, embedding: np.ndarray, n: int) -> list[ChunkMatch]:
         if self._count is None:
             self._count = self.count()
@@ -202,6 +323,7 @@ class ChromaStore:
             )
         ]
 
+    @_guarded
     def best_chunks(self, embedding: np.ndarray, paper_ids: Sequence[str]) -> dict[str, tuple[float, str]]:
         """Best chunk (cosine, text) of given papers, for hits that came from the keyword side.
 

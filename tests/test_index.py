@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from rag_assistant import Assistant
+from rag_assistant.errors import IndexMissingError
 
 
 def test_index_holds_every_paper(assistant):
@@ -130,3 +131,202 @@ def test_generator_by_name_and_unknown_settings(config, tmp_path, tiny_corpus):
     assert a.ask("Which paper prunes graph edges?").citations
     with pytest.raises(ConfigError, match="unknown setting.*bogus"):
         Assistant.from_config(config.replace(data_dir=tmp_path / "d"), bogus=1)
+
+
+# ---- robustness: changed settings, damaged index, failed writes ------------------------------------------------
+
+LONG = " ".join(f"We prune attention head number {i} of the transformer and measure the loss." for i in range(40))
+
+
+def _fail_upsert_on(monkeypatch, call: int, error: BaseException):
+    """Make the ``call``-th Chroma upsert raise ``error`` (a crash or Ctrl-C part-way through a batched write)."""
+    from chromadb.api.models.Collection import Collection
+
+    real, calls = Collection.upsert, []
+
+    def upsert(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise error
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "upsert", upsert)
+
+
+def test_changed_chunk_setting_reembeds_every_paper_the_index_holds(config, tmp_path, tiny_corpus, capfd):
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    a = Assistant.from_config(cfg)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"title": "Sparse Attention Paper", "abstract": LONG}) + "\n")
+    a.ingest([extra])  # a paper the configured corpus does not have
+    chunks = a.store.count()
+    capfd.readouterr()
+    titles = {p.title for p in a.papers.values()}
+    b = Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+    assert {p.title for p in b.papers.values()} == titles and "Sparse Attention Paper" in titles
+    assert b.store.stored_fingerprint.endswith("|60/10")
+    assert "re-embedding its 4 papers with v1|" in capfd.readouterr().err
+    assert b.store.count() > chunks  # the long abstract is chunked anew, in smaller pieces
+    assert b.retrieve("pruning attention heads", k=1)[0].title == "Sparse Attention Paper"
+    again = Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10), build_if_missing=False)
+    assert "re-embedding" not in capfd.readouterr().err and len(again.papers) == 4
+
+
+def test_a_paper_that_cannot_be_reembedded_refuses_instead_of_deleting(config, tmp_path, tiny_corpus):
+    from rag_assistant.errors import ConfigError
+    from rag_assistant.types import Chunk
+
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    a = Assistant.from_config(cfg)
+    orphan = Chunk("0123456789abcdef:1", "0123456789abcdef", "Orphan", "A chunk whose chunk 0 is gone.", 1)
+    a.store.upsert([orphan], a.embedder.embed([orphan.text]), {})
+    before, fingerprint = a.store.count(), a.store.stored_fingerprint
+    with pytest.raises(ConfigError, match="1 of its papers cannot be re-embedded .*0123456789abcdef"):
+        Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+    reopened = Assistant.from_config(cfg, build_if_missing=False)
+    assert reopened.store.count() == before and reopened.store.stored_fingerprint == fingerprint
+
+
+def test_an_interrupted_reembedding_is_redone_on_the_next_open(config, tmp_path, tiny_corpus, monkeypatch, capfd):
+    from rag_assistant import store
+
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"title": "Sparse Attention Paper", "abstract": LONG}) + "\n")
+    Assistant.from_config(cfg).ingest([extra])
+    monkeypatch.setattr(store, "UPSERT_BATCH", 2)
+    _fail_upsert_on(monkeypatch, 2, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+    monkeypatch.undo()
+    capfd.readouterr()
+    a = Assistant.from_config(cfg)  # the old settings again: the half-done index is not taken as theirs
+    assert "a re-embedding that did not finish; re-embedding its 4 papers" in capfd.readouterr().err
+    assert len(a.papers) == 4 and a.store.stored_fingerprint.endswith("|200/40")
+
+
+@pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
+def test_an_ingest_that_fails_part_way_changes_nothing(config, tmp_path, tiny_corpus, monkeypatch, error):
+    from rag_assistant import store
+
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    a = Assistant.from_config(cfg)
+    speech = next(p for p in a.papers.values() if p.title == "Tiny Speech Models")
+    before = a.store.collection.get(include=["documents"])
+    papers = [{"title": "Tiny Speech Models", "abstract": "A new abstract that replaces the old one."}]
+    papers += [{"title": f"New Paper {i}", "abstract": f"We study topic {i}. It works."} for i in range(5)]
+    more = tmp_path / "more.jsonl"
+    more.write_text("".join(json.dumps(p) + "\n" for p in papers))
+    monkeypatch.setattr(store, "UPSERT_BATCH", 2)
+    _fail_upsert_on(monkeypatch, 2, error)  # the first batch (the rewritten paper and a new one) went in
+    with pytest.raises(type(error)):
+        a.ingest([more])
+    monkeypatch.undo()
+    after = a.store.collection.get(include=["documents"])
+    assert sorted(zip(after["ids"], after["documents"])) == sorted(zip(before["ids"], before["documents"]))
+    assert a.store.abstracts([speech.paper_id]) == {speech.paper_id: speech.abstract}
+    assert len(Assistant.from_config(cfg, build_if_missing=False).papers) == 3
+
+
+@pytest.mark.parametrize("undo_works", [True, False], ids=["undone", "killed"])
+def test_an_interrupted_first_build_is_rebuilt_on_the_next_open(config, tmp_path, tiny_corpus, monkeypatch, undo_works,
+                                                                capfd):
+    from rag_assistant import store
+
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    monkeypatch.setattr(store, "UPSERT_BATCH", 1)
+    _fail_upsert_on(monkeypatch, 2, KeyboardInterrupt())
+    if not undo_works:  # as when the process is killed: the first batch stays, with no fingerprint
+        monkeypatch.setattr(store.ChromaStore, "restore", lambda self, records, added: 1 / 0, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        Assistant.from_config(cfg)
+    monkeypatch.undo()
+    with pytest.raises(IndexMissingError, match="no index at" if undo_works else "a build that did not finish"):
+        Assistant.from_config(cfg, build_if_missing=False)
+    capfd.readouterr()
+    a = Assistant.from_config(cfg)
+    assert len(a.papers) == 3 and a.store.stored_fingerprint.startswith("v1|")
+    assert ("a build that did not finish" in capfd.readouterr().err) is not undo_works
+
+
+def test_no_index_without_building_leaves_the_folder_as_it_was(config, tmp_path):
+    for data_dir in (tmp_path / "empty", tmp_path / "absent"):
+        if data_dir.name == "empty":
+            data_dir.mkdir()
+        with pytest.raises(IndexMissingError, match="no index at .*run `rag-assistant ingest`"):
+            Assistant.from_config(config.replace(data_dir=data_dir), build_if_missing=False)
+        assert (list(data_dir.iterdir()) == []) if data_dir.name == "empty" else not data_dir.exists()
+
+
+@pytest.fixture(scope="module")
+def small_index(config, tmp_path_factory):
+    """A small index with enough chunks (over Chroma's 1,000-vector sync threshold) that its HNSW files are written."""
+    import numpy as np
+
+    from rag_assistant.types import Chunk, Paper
+
+    data_dir = tmp_path_factory.mktemp("small")
+    page = data_dir / "page.txt"
+    page.write_text("h\nh\nGraph Neural Sparsifiers\nWe prune edges of large graphs.\n", encoding="utf-8")
+    a = Assistant.from_config(config.replace(data_dir=data_dir, corpus_paths=(page,)))
+    papers = {f"{i:016x}": Paper(f"{i:016x}", f"Filler {i}", "Filler text.", "filler") for i in range(1100)}
+    chunks = [Chunk(f"{pid}:0", pid, p.title, p.abstract, 0) for pid, p in papers.items()]
+    vectors = np.random.default_rng(0).normal(size=(len(chunks), a.embedder.dimension)).astype(np.float32)
+    a.store.upsert(chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True), papers)
+    a.store.mark_built()
+    assert list((data_dir / "chroma").glob("*/data_level0.bin"))
+    return data_dir
+
+
+def _truncate(chroma):
+    with open(chroma / "chroma.sqlite3", "r+b") as f:
+        f.truncate(f.seek(0, 2) // 3)
+
+
+def _garble(chroma):
+    with open(chroma / "chroma.sqlite3", "r+b") as f:
+        f.write(b"garbage!" * 64)
+
+
+def _drop_hnsw(chroma):
+    next(chroma.glob("*/data_level0.bin")).unlink()
+
+
+def _file_for_folder(chroma):
+    import shutil
+
+    shutil.rmtree(chroma)
+    chroma.write_text("x")
+
+
+def _folder_for_database(chroma):
+    (chroma / "chroma.sqlite3").unlink()
+    (chroma / "chroma.sqlite3").mkdir()
+
+
+@pytest.mark.parametrize("damage, detail", [
+    (_truncate, "database disk image is malformed"), (_garble, "file is not a database"),
+    (_drop_hnsw, "Error loading hnsw index"), (_file_for_folder, "it is a file, not a folder"),
+    (_folder_for_database, "unable to open database file"),
+], ids=["truncated", "garbled", "no-hnsw", "file-for-folder", "folder-for-database"])
+def test_a_damaged_index_is_one_clear_error_and_is_kept(config, small_index, tmp_path, damage, detail, capsys):
+    import shutil
+
+    from rag_assistant import cli
+    from rag_assistant.errors import RagAssistantError
+
+    data_dir = tmp_path / "copy"
+    shutil.copytree(small_index, data_dir)
+    damage(data_dir / "chroma")
+    files = sorted(p.relative_to(data_dir) for p in data_dir.rglob("*"))
+    with pytest.raises(RagAssistantError, match=f"the index at {data_dir / 'chroma'} is damaged \\({detail}\\): move "
+                                                "it away or use another --data-dir") as caught:
+        Assistant.from_config(config.replace(data_dir=data_dir, corpus_paths=(small_index / "page.txt",)))
+    assert type(caught.value).__name__ == "IndexDamagedError"
+    assert cli.main(["--data-dir", str(data_dir), "--generator", "extractive", "search", "graphs"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: the index at ") and "Traceback" not in "".join(err)
+    assert sorted(p.relative_to(data_dir) for p in data_dir.rglob("*")) == files  # nothing deleted
+    shutil.move(data_dir / "chroma", tmp_path / "moved-away")  # as the message says; then the same folder again
+    rebuilt = Assistant.from_config(config.replace(data_dir=data_dir, corpus_paths=(small_index / "page.txt",)))
+    assert [p.title for p in rebuilt.papers.values()] == ["Graph Neural Sparsifiers"]

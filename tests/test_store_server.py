@@ -20,7 +20,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def chroma_server(tmp_path):
+def chroma_server(chroma_process):
+    return chroma_process[0]
+
+
+@pytest.fixture
+def chroma_process(tmp_path):
+    """(url, process) of a real server on 127.0.0.1; stopped at the end even if the test stopped it already."""
     port = _free_port()
     chroma = Path(sys.executable).parent / "chroma"
     log = open(tmp_path / "chroma.log", "wb")
@@ -38,9 +44,10 @@ def chroma_server(tmp_path):
     else:
         proc.kill()
         pytest.fail("chroma server did not start: " + (tmp_path / "chroma.log").read_text()[-2000:])
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", proc
     proc.terminate()
     proc.wait(timeout=20)
+    log.close()
 
 
 def test_http_client_ingest_reopen_and_search(config, tmp_path, tiny_corpus, chroma_server):
@@ -64,3 +71,18 @@ def test_server_down_gives_actionable_error(config, tmp_path):
 def test_malformed_server_url_says_so(config, tmp_path, url):
     with pytest.raises(StoreUnavailableError, match="is not a Chroma server URL"):
         Assistant.from_config(config.replace(data_dir=tmp_path, chroma_url=url))
+
+
+def test_server_stopping_mid_session_gives_actionable_error(config, tmp_path, tiny_corpus, chroma_process):
+    url, proc = chroma_process
+    a = Assistant.from_config(config.replace(data_dir=tmp_path / "local", chroma_url=url, corpus_paths=(tiny_corpus,)))
+    assert a.retrieve("speech recognition on phones", k=1)[0].title == "Tiny Speech Models"
+    proc.terminate()
+    proc.wait(timeout=20)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text('{"title": "Another Paper", "abstract": "A paper about sparse attention."}\n')
+    for call in (lambda: a.retrieve("protein backbones", k=1), lambda: a.ask("What does the diffusion model generate?"),
+                 lambda: a.ingest([extra])):
+        with pytest.raises(StoreUnavailableError, match=f"lost the connection to the Chroma server at {url} .*chroma "
+                                                        "run"):
+            call()
