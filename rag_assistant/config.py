@@ -6,7 +6,9 @@ PosixPath('/tmp/x')
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping
@@ -48,6 +50,40 @@ def default_models_dir() -> Path:
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# The answer prompt: system text (91 tokens), up to three sources of one sentence each (~60 tokens
+# apiece), the question (a 2000-character one, the longest allowed, is ~360) and lead_max_tokens
+# (80) to answer in: ~800 at most for English. Qwen2.5 was trained on 32k; more only costs memory.
+MIN_LLM_CONTEXT, MAX_LLM_CONTEXT = 1024, 32768
+# Chroma's rules: 3-512 characters from [a-zA-Z0-9._-], alphanumeric at both ends, no "..", not an IPv4 address
+COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
+IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+# (setting, environment variable, type) read by Config.from_env, besides the folders and the Chroma URL
+ENV_SETTINGS = (
+    ("generator", "RAG_GENERATOR", str),
+    ("llm_model", "RAG_LLM_MODEL", str),
+    ("llm_context", "RAG_LLM_CONTEXT", int),
+    ("llm_threads", "RAG_LLM_THREADS", int),
+    ("embed_model", "RAG_EMBED_MODEL", str),
+    ("embed_dtype", "RAG_EMBED_DTYPE", str),
+    ("embed_backend", "RAG_EMBED_BACKEND", str),
+    ("abstain_similarity", "RAG_ABSTAIN_SIMILARITY", float),
+    ("collection", "RAG_COLLECTION", str),
+)
+# (lowest, highest) allowed; a number setting not listed only has to be finite (float) or whole (int)
+RANGES = {
+    "llm_context": (MIN_LLM_CONTEXT, MAX_LLM_CONTEXT),
+    "chunk_overlap_tokens": (0, None), "rrf_k": (0, None), "llm_threads": (0, None),
+    **{name: (1, None) for name in (
+        "embed_batch_size", "chunk_tokens", "dense_candidates", "keyword_candidates", "max_question_chars",
+        "evidence_papers", "evidence_sentences", "paper_sentences", "overview_sentences", "prompt_sentences",
+        "answer_sentences", "overview_answer_sentences", "compare_sentences", "list_max_papers",
+        "llm_max_tokens", "lead_max_tokens")},
+    **{name: (-1.0, 1.0) for name in ("abstain_similarity", "list_abstain_similarity", "list_min_similarity")},
+    **{name: (0.0, 2.0) for name in ("compare_margin", "evidence_margin", "list_margin")},  # cosine differences
+    "list_min_score": (0.0, 1.0), "overview_background_penalty": (0.0, None),
+}
 
 
 @dataclass(frozen=True)
@@ -126,17 +162,7 @@ class Config:
             values["model_cache"] = Path(env["RAG_MODELS_DIR"]).expanduser()
         if env.get("RAG_CHROMA_URL"):
             values["chroma_url"] = env["RAG_CHROMA_URL"]
-        for name, key, conv in (
-            ("generator", "RAG_GENERATOR", str),
-            ("llm_model", "RAG_LLM_MODEL", str),
-            ("llm_context", "RAG_LLM_CONTEXT", int),
-            ("llm_threads", "RAG_LLM_THREADS", int),
-            ("embed_model", "RAG_EMBED_MODEL", str),
-            ("embed_dtype", "RAG_EMBED_DTYPE", str),
-            ("embed_backend", "RAG_EMBED_BACKEND", str),
-            ("abstain_similarity", "RAG_ABSTAIN_SIMILARITY", float),
-            ("collection", "RAG_COLLECTION", str),
-        ):
+        for name, key, conv in ENV_SETTINGS:
             if env.get(key):
                 try:
                     values[name] = conv(env[key])
@@ -148,6 +174,19 @@ class Config:
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])
         return cls(**values)
+
+    def __post_init__(self):
+        """Every way of building a Config (from_env, replace, the constructor) checks the values."""
+        for f in fields(self):
+            if f.type in ("int", "float"):
+                _check_number(f.name, f.type, getattr(self, f.name))
+        if self.chunk_overlap_tokens >= self.chunk_tokens:
+            raise ConfigError(f"chunk_overlap_tokens ({self.chunk_overlap_tokens}) must be less than chunk_tokens "
+                              f"({self.chunk_tokens})")
+        name = self.collection
+        if not isinstance(name, str) or not COLLECTION_NAME.fullmatch(name) or ".." in name or IPV4.fullmatch(name):
+            raise ConfigError(f"{_label('collection')} must be 3-512 characters from a-z, A-Z, 0-9, '.', '_', '-', "
+                              f"with a letter or digit at both ends (no '..', not an IP address), got {name!r}")
 
     def replace(self, **changes) -> "Config":
         _check_names(type(self), changes)
@@ -174,6 +213,24 @@ def check_data_dir(path: Path) -> None:
     chroma = path / "chroma" / "chroma.sqlite3"
     if chroma.exists() and not os.access(chroma, os.W_OK):
         raise ConfigError(f"the index {chroma} is read-only: pass a writable --data-dir, or copy the index to one")
+
+
+def _label(name: str) -> str:
+    """A setting's name for an error message, with the environment variable that sets it (if any)."""
+    key = next((key for setting, key, _ in ENV_SETTINGS if setting == name), None)
+    return f"{key} ({name})" if key else name
+
+
+def _check_number(name: str, kind: str, value) -> None:
+    """``value`` is a whole number (``kind="int"``) or a finite number within ``RANGES[name]``."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    ok = whole if kind == "int" else (whole or isinstance(value, float)) and math.isfinite(value)
+    if not ok:
+        raise ConfigError(f"{_label(name)} must be {'a whole' if kind == 'int' else 'a finite'} number, got {value!r}")
+    low, high = RANGES.get(name, (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise ConfigError(f"{_label(name)} must be {bounds}, got {value!r}")
 
 
 def _check_names(cls, values: Mapping) -> None:

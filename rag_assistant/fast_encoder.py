@@ -31,6 +31,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelUnavailableError
+from .models import writable_models_dir
 
 BATCH_TOKENS = 2048  # word pieces per call: measured 1k-4k, 2k fastest (small batches stay in cache)
 BULK_BATCHES = 4  # from this many batches on, one stream per core
@@ -60,6 +61,7 @@ def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], t
                   max_tokens: int = 256) -> Path:
     """Static int8 with NNCF's transformer preset (SmoothQuant, per-channel weights, fast bias
     correction), calibrated on ``texts``; saved atomically as OpenVINO IR. About 25 s, once."""
+    writable_models_dir(target.parent)
     sys.modules.setdefault("openvino_telemetry", None)  # see OpenVinoEncoder: NNCF then uses its stub too
     import nncf
     import openvino as ov
@@ -74,7 +76,6 @@ def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], t
         samples.append({"input_ids": ids, "attention_mask": np.ones_like(ids)})
     if not samples:
         raise ModelUnavailableError("no calibration text for the int8 embedder: set RAG_EMBED_DTYPE=bfloat16")
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.xml")
     try:  # NNCF's progress bars go to stderr: stdout carries answers
         with contextlib.redirect_stdout(sys.stderr):
@@ -96,6 +97,7 @@ def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], t
 def export_onnx(model_dir: Path, target: Path) -> Path:
     """Export the sentence-transformers folder (mean pooling, normalized) to ONNX, atomically.
     Takes a few seconds, once; needs torch, which the query path then never imports."""
+    writable_models_dir(target.parent)
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -113,7 +115,6 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
             mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=-1)
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.onnx")
     try:
         # eager attention: the SDPA path's mask shortcuts do not survive tracing
@@ -150,7 +151,9 @@ class OpenVinoEncoder:
 
         self._ov = ov
         self._core = core = ov.Core()
-        core.set_property({"CACHE_DIR": str(onnx_path.parent / "openvino-cache")})  # compiled model, reused
+        cache = onnx_path.parent / "openvino-cache"
+        if os.access(cache if cache.exists() else onnx_path.parent, os.W_OK):  # read-only: compile every time
+            core.set_property({"CACHE_DIR": str(cache)})  # compiled model, reused
         self._path, self._precision = str(onnx_path), precision
         self._threads = threads or os.cpu_count() or 1
         self.model = core.compile_model(self._path, "CPU", {

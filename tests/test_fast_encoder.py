@@ -1,4 +1,5 @@
 """The OpenVINO embedder matches sentence-transformers (float32) and exports once."""
+import os
 from pathlib import Path
 
 import numpy as np
@@ -115,3 +116,26 @@ def test_int8_needs_openvino_and_unknown_dtypes_are_clear_errors():
         Embedder(dtype="int8", backend="torch")
     with pytest.raises(ModelUnavailableError, match="use float32 or bfloat16"):
         Embedder(dtype="float16", backend="openvino")
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/sub"])
+def test_a_models_dir_that_is_not_a_folder_is_a_clear_error(tmp_path, where):
+    """RAG_MODELS_DIR naming a file (or a folder inside one): one line saying what to do, not a traceback."""
+    (tmp_path / "a-file").write_text("x")
+    embedder = Embedder(dtype="bfloat16", backend="openvino", cache_dir=tmp_path / where)
+    with pytest.raises(ModelUnavailableError, match="models folder .*a-file is a file.*set RAG_MODELS_DIR"):
+        embedder.embed_query("crowd counting")
+    with pytest.raises(ModelUnavailableError, match="models folder .*a-file is a file"):
+        Embedder(dtype="int8", backend="openvino", cache_dir=tmp_path / where).embed_query("crowd counting")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into any folder")
+def test_a_read_only_models_dir_is_a_clear_error(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    models.chmod(0o555)
+    try:
+        with pytest.raises(ModelUnavailableError, match="models folder .* is not usable.*RAG_MODELS_DIR"):
+            Embedder(dtype="bfloat16", backend="openvino", cache_dir=models).embed_query("crowd counting")
+    finally:
+        models.chmod(0o755)
