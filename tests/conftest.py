@@ -42,6 +42,18 @@ def embedder(assistant):
 
 
 @pytest.fixture
+def read_only_models_dir(tmp_path):
+    """A models folder nobody may write into (skipped as root, who can write anywhere)."""
+    if os.geteuid() == 0:
+        pytest.skip("root can write into any folder")
+    models = tmp_path / "models"
+    models.mkdir()
+    models.chmod(0o555)
+    yield models
+    models.chmod(0o755)
+
+
+@pytest.fixture
 def tiny_corpus(tmp_path) -> Path:
     """A three-paper page in the bundled format."""
     text = (
