@@ -139,7 +139,7 @@ def _client(chroma_url: str | None, chroma_dir: Path):
     except Exception as exc:  # chromadb raises several kinds for a server that is down
         raise StoreUnavailableError(
             f"cannot reach the Chroma server at {chroma_url} ({type(exc).__name__}); start it with "
-            f"{_start_hint(port)}, or unset RAG_CHROMA_URL to use the embedded store"
+            f"{_start_hint(port)}, or drop --chroma-url / RAG_CHROMA_URL to use the embedded store"
         ) from None
     return client
 
