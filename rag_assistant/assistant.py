@@ -188,9 +188,14 @@ class Assistant:
     def _check(self, question: str) -> str:
         if question is not None and not isinstance(question, str):
             raise InvalidQuestionError(f"the question must be text (str), not {type(question).__name__}")
+        dropped = False
         if question:  # undecodable bytes from a terminal arrive as lone surrogates: drop them
-            question = question.encode("utf-8", "ignore").decode("utf-8")
+            text = question.encode("utf-8", "ignore").decode("utf-8")
+            dropped, question = text != question, text
         if not question or not question.strip():
+            if dropped:
+                raise InvalidQuestionError("the question is not readable text (its bytes are not UTF-8): check the "
+                                           "terminal's encoding and type it again")
             raise InvalidQuestionError("the question is empty: type a question about the papers")
         question = " ".join(question.split())
         if len(question) > self.config.max_question_chars:

@@ -293,6 +293,8 @@ def test_undecodable_bytes_in_a_question_are_dropped(assistant):
     """A terminal's invalid UTF-8 arrives as lone surrogates (sys.argv): the rest is still asked."""
     hits = assistant.retrieve("big transfer \udcff\udcfe BiT visual representation", k=3)
     assert hits[0].title.startswith("Big Transfer (BiT)")
+    with pytest.raises(InvalidQuestionError, match="not readable text .* terminal's encoding"):
+        assistant.ask("\udcff\udcfe\udcfd")
 
 
 # ---- the real default model (greedy) ---------------------------------------------
