@@ -47,8 +47,10 @@ def _read_text(path: Path) -> str:
         raise CorpusError(f"{path}: cannot read file ({exc.strerror or exc})") from None
     if not raw.strip():
         raise CorpusError(f"{path}: file is empty; expected paper titles and abstracts")
-    if b"\x00" in raw[:8192]:
-        raise CorpusError(f"{path}: looks like a binary file, not text; pass a .txt, .jsonl, .json or .csv file")
+    if b"\x00" in raw:  # anywhere: a NUL would otherwise end up inside a title or abstract
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
+        raise CorpusError(f"{path}:{line}: a NUL byte: this looks like a binary file, not text; pass a .txt, "
+                          ".jsonl, .json or .csv file")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -154,7 +156,12 @@ def _records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
         yield from ((1, item) for item in items)
     else:  # .csv
         reader = csv.DictReader(io.StringIO(text))
-        missing = {"title", "abstract"} - {f.strip().lower() for f in reader.fieldnames or []}
+        columns = [f.strip().lower() for f in reader.fieldnames or [] if f]
+        twice = sorted({c for c in columns if columns.count(c) > 1} & {"title", "abstract"})
+        if twice:
+            raise CorpusError(f"{path}:1: the CSV header has more than one {' and '.join(twice)} column "
+                              "(names compared without case): keep one of each")
+        missing = {"title", "abstract"} - set(columns)
         if missing:
             first = text.split("\n", 1)[0]
             hint = next((f" (the header is separated by {name!r}: save the file with commas)"

@@ -154,3 +154,14 @@ def test_json_mistakes_are_named_not_tracebacks(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "iterdir", refuse)
     with pytest.raises(CorpusError, match="locked: cannot read folder .Permission denied"):
         load_corpus([folder])
+
+
+def test_a_late_nul_byte_and_a_doubled_csv_column_are_named(tmp_path):
+    late = tmp_path / "papers.jsonl"
+    late.write_bytes(b'{"title": "T", "abstract": "A."}\n' * 400 + b'{"title": "T\x00", "abstract": "A."}\n')
+    with pytest.raises(CorpusError, match=r"papers\.jsonl:401: a NUL byte"):
+        parse_file(late)
+    doubled = tmp_path / "papers.csv"
+    doubled.write_text("title,Title,abstract\nT,U,A.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match="more than one title column"):
+        parse_file(doubled)
