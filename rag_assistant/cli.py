@@ -5,6 +5,7 @@ User mistakes print one line (``error: ...``) and exit 2; never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -172,11 +173,14 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return 0
     except OSError as exc:
-        if exc.filename is None and sys.stdout is not None:  # writing the output failed (e.g. a full disk)
+        if exc.errno in _WRITE_FAILURES and exc.filename is None:  # writing the output failed (e.g. a full disk)
             _silence_stdout()
             print(f"error: cannot write the output ({exc.strerror or exc})", file=sys.stderr)
             return 1
         raise
+
+
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
 
 
 def _silence_stdout() -> None:

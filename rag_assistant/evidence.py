@@ -226,7 +226,7 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
     parts = question_parts(query)
     part_vectors = index.embedder.embed(parts) if len(parts) > 1 else []
     part_asks = [(content_words(p), asks_for_quantity(p), asked_metrics(p)) for p in parts]
-    ask_vectors = index.embedder.embed(list(asks)) if asks else []
+    further = list(zip([content_words(a) for a in asks], index.embedder.embed(list(asks)))) if asks else []
     sources = []
     budget = max_sentences
     for number, hit in enumerate(hits[:max_papers], start=1):
@@ -238,8 +238,8 @@ def select_sources(hits: list[Hit], index: SentenceIndex, query: str, query_vect
             scored = [max(a, b) for a, b in zip(scored, part_scored)]
         take = min(per_paper + 1 if number == 1 and lead_extra else per_paper, budget)
         chosen = pick(scored, take, cover)
-        for ask, vector in zip(asks, ask_vectors):
-            ask_scored = index.score(hit.paper_id, vector, content_words(ask))
+        for ask_words, vector in further:
+            ask_scored = index.score(hit.paper_id, vector, ask_words)
             best = max(range(len(ask_scored)), key=lambda i: ask_scored[i][0], default=None)
             if best is not None and best not in chosen:
                 chosen = sorted([*chosen, best])
