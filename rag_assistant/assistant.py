@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from . import answering
-from .chunking import chunk_papers, embed_text
+from .chunking import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, chunk_papers, paper_vector
 from .citations import MarkerFilter, verify
 from .config import Config, apply_offline_env, check_data_dir
 from .conversation import History, standalone_query
@@ -20,9 +20,10 @@ from .corpus import corpus_files, load_corpus_checked
 from .errors import ConfigError, CorpusError, IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
 from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
+from .store import paper_record_id
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
-INDEX_VERSION = "v1"
+INDEX_VERSION = "v2"  # v2: sentence chunks and paper records (v1: 200-token chunks)
 UNFINISHED = "unfinished re-embedding"  # the fingerprint while a re-embedding runs: an interrupted one is redone
 StreamEvent = Sources | str | Answer
 
@@ -41,7 +42,7 @@ class Assistant:
             store, embedder, papers, KeywordIndex(list(papers.values())),
             config.dense_candidates, config.keyword_candidates, config.rrf_k,
         )
-        self.sentences = SentenceIndex(embedder, papers)
+        self.sentences = SentenceIndex(embedder, papers, store)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -67,7 +68,7 @@ class Assistant:
                 raise IndexMissingError(missing)  # before opening the store, which would create it
         embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
                             config.embed_backend)
-        fingerprint = f"{INDEX_VERSION}|{embedder.name}|{config.chunk_tokens}/{config.chunk_overlap_tokens}"
+        fingerprint = f"{INDEX_VERSION}|{embedder.name}|sentences|{SENTENCE_WEIGHT}/{CENTROID_WEIGHT}/{TITLE_WEIGHT}"
         store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, fingerprint)
         count, built_with = store.count(), store.stored_fingerprint
         if not build_if_missing and (count == 0 or built_with != fingerprint):
@@ -112,43 +113,52 @@ class Assistant:
                             tuple(conflicts), tuple(p.title for p in updated))
 
     def _index(self, papers: Sequence[Paper], progress: bool, reembed: bool = False):
-        """Chunk, embed what changed (everything when ``reembed``), write, drop chunks the papers no
-        longer have, mark the index built. Returns (chunks, number embedded, number removed, updated papers)."""
-        chunks = chunk_papers(papers, self.embedder.count_tokens, self.config.chunk_tokens,
-                              self.config.chunk_overlap_tokens, count_many=self.embedder.count_tokens_many)
+        """Chunk every paper into sentences; embed the papers that are new or changed (every one when
+        ``reembed``): their sentences and titles, in one batch; write their chunks and paper records,
+        drop the chunks they no longer have, mark the index built. Returns (chunks, number of chunks
+        embedded, number of records removed, updated papers)."""
+        chunks = chunk_papers(papers, self.embedder.count_tokens, count_many=self.embedder.count_tokens_many)
         by_id = {p.paper_id: p for p in papers}
-        known_text = {} if reembed else self.store.documents([c.chunk_id for c in chunks])
-        todo = [c for c in chunks if reembed or known_text.get(c.chunk_id) != c.text]
-        # an indexed paper whose abstract changed: its chunk 0 carries the abstract, so it is rewritten
-        # even when only a later chunk's text changed
-        stored = {} if reembed else self.store.abstracts(sorted({c.paper_id for c in todo}))
-        updated = [p for p in papers if p.paper_id in stored and stored[p.paper_id] != p.abstract]
-        updated_ids = {p.paper_id for p in updated}
-        queued = {c.chunk_id for c in todo}
-        todo += [c for c in chunks if c.position == 0 and c.paper_id in updated_ids and c.chunk_id not in queued]
-        keep = {c.chunk_id for c in chunks}
+        stored = {} if reembed else {p.paper_id: p for p in self.store.stored_papers(list(by_id))}
+        todo = [pid for pid, p in by_id.items()
+                if reembed or pid not in stored or (stored[pid].title, stored[pid].abstract) != (p.title, p.abstract)]
+        updated = [by_id[pid] for pid in todo if pid in stored and stored[pid].abstract != by_id[pid].abstract]
+        todo_set = set(todo)
+        todo_chunks = [c for c in chunks if c.paper_id in todo_set]
+        keep = {c.chunk_id for c in chunks} | {paper_record_id(pid) for pid in by_id}
         stale = [i for i in self.store.ids() if i.split(":", 1)[0] in by_id and i not in keep]
-        vectors = self.embedder.embed([embed_text(c.title, c.text) for c in todo], progress=progress) if todo else None
-        self._write(todo, vectors, by_id, stale, None if reembed else set(known_text))
+        texts = [c.text for c in todo_chunks] + [by_id[pid].title for pid in todo]
+        vectors = self.embedder.embed(texts, progress=progress)
+        rows: dict[str, list[int]] = {}
+        for row, chunk in enumerate(todo_chunks):
+            rows.setdefault(chunk.paper_id, []).append(row)
+        chunk_vectors, title_vectors = vectors[:len(todo_chunks)], vectors[len(todo_chunks):]
+        paper_vectors = {pid: paper_vector(chunk_vectors[rows.get(pid, [])], title_vectors[j])
+                         for j, pid in enumerate(todo)}
+        self._write(todo_chunks, chunk_vectors, by_id, paper_vectors, stale,
+                    undo=None if reembed else bool(stored or stale))
         self.store.mark_built()
         self._refresh_papers()
-        return chunks, len(todo), len(stale), updated
+        return chunks, len(todo_chunks), len(stale), updated
 
-    def _write(self, todo, vectors, papers: dict[str, Paper], stale: list[str], stored: set[str] | None) -> None:
-        """Upsert ``todo`` and delete ``stale``. Upserts go in batches, so a failure or Ctrl-C part-way
-        would leave some: then the write is undone (best effort) and the error re-raised, so a failed
-        ingest changes nothing. ``stored``: the ``todo`` ids already indexed (None: no undo; an
+    def _write(self, chunks, vectors, papers: dict[str, Paper], paper_vectors, stale: list[str],
+               undo: bool | None) -> None:
+        """Upsert ``chunks`` and the paper records, delete ``stale``. Upserts go in batches, so a
+        failure or Ctrl-C part-way would leave some: then the write is undone (best effort) and the
+        error re-raised, so a failed ingest changes nothing. ``undo``: True when the write replaces
+        stored records (they are kept to put back), False when it only adds, None for no undo (an
         unfinished re-embedding is redone on the next open instead)."""
-        previous = None if stored is None else self.store.records([c.chunk_id for c in todo if c.chunk_id in stored]
-                                                                  + stale)
+        ids = [c.chunk_id for c in chunks] + [paper_record_id(pid) for pid in paper_vectors]
+        previous = self.store.records(ids + stale) if undo else {"ids": []}
         try:
-            if todo:
-                self.store.upsert(todo, vectors, papers)
+            if ids:
+                self.store.upsert(chunks, vectors, papers, paper_vectors)
             self.store.delete(stale)
         except BaseException:
-            if previous is not None:
+            if undo is not None:
+                existed = set(previous["ids"])
                 try:
-                    self.store.restore(previous, [c.chunk_id for c in todo if c.chunk_id not in stored])
+                    self.store.restore(previous, [i for i in ids if i not in existed])
                 except Exception as exc:  # noqa: BLE001 - the original error is the one to report
                     print(f"note: could not undo the unfinished ingest ({exc}); run it again to complete it",
                           file=sys.stderr)
@@ -159,7 +169,7 @@ class Assistant:
         with the current embedder and chunk settings: a changed setting loses no ingested paper. A
         first build that stopped part-way (no fingerprint yet) is finished from the corpus too."""
         why = _built_with(self.store.location, built_with)
-        papers = {p.paper_id: p for p in self.store.papers() if p.abstract}
+        papers = {p.paper_id: p for p in self.store.papers(legacy=True) if p.abstract}
         if built_with is None:
             corpus = corpus_files([Path(p) for p in self.config.corpus_paths])
             papers.update((p.paper_id, p) for p in load_corpus_checked(corpus)[0])
@@ -182,7 +192,12 @@ class Assistant:
         papers = {p.paper_id: p for p in self.store.papers()}
         self.retriever.papers = papers
         self.retriever.keyword = KeywordIndex(list(papers.values()))
-        self.sentences = SentenceIndex(self.embedder, papers)
+        self.sentences = SentenceIndex(self.embedder, papers, self.store)
+
+    @property
+    def chunk_count(self) -> int:
+        """Sentence chunks in the index (its records less one paper record per paper)."""
+        return self.store.count() - len(self.papers)
 
     # ---- retrieval ----------------------------------------------------------------
     def _check(self, question: str) -> str:

@@ -11,12 +11,17 @@ for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
    index of the bundled collection into an empty folder. Ours: ``Assistant.from_config`` on an
    empty data dir; stock: splitter 800/100 + ``HuggingFaceEmbeddings`` + ``Chroma.from_documents``.
    Throughput = each system's own chunk count / seconds (papers/s shown too).
-2. The same on a fixed-size sample of the synthetic collection (embedding all 100k chunks would
-   take ~30+ min on a laptop CPU; throughput does not depend on collection size).
-3. Synthetic collection: papers whose titles and chunks recombine corpus title words and
-   abstract sentences (seeded, deterministic). Each chunk's vector is the normalized mean of its
-   sentences' embeddings (all-MiniLM-L6-v2), so the 100k index is built from precomputed vectors
-   with the assistant's own store (``ChromaStore.upsert``); both systems query that one HNSW index.
+   A chunk is what each system embeds and indexes as one vector: ours are sentences (the paper
+   records, one per paper, are not counted), the stock recipe's are its splitter's 800-character
+   pieces; papers/s, the same unit for both, is shown next to it.
+2. The same on a sample of the synthetic collection (its first 300 papers; embedding all 100k
+   chunks would take ~10 min; throughput does not depend on collection size).
+3. Synthetic collection: papers whose titles and abstracts recombine corpus title words and
+   abstract sentences (seeded, deterministic), 4-12 sentences each. Each chunk's vector is its
+   sentence's embedding (all-MiniLM-L6-v2, + tiny noise), each title is embedded, and the paper
+   vectors are made from them as ingest makes them; so the 100k-chunk index is built from
+   precomputed vectors with the assistant's own store (``ChromaStore.upsert``, plus the chunks'
+   texts for LangChain's wrapper); both systems query that one HNSW index.
 4. Retrieval latency: distinct dev questions after warm-up; query embedding included
    (our query cache is cleared first). Ours: ``Assistant.retrieve(q, k=10)`` (hybrid, paper level);
    stock: ``similarity_search(q, k=4)``.
@@ -55,7 +60,7 @@ RESULT_TAG = "BENCH_RESULT "
 @dataclass(frozen=True)
 class Plan:
     synthetic_chunks: int = 100_000
-    ingest_sample_chunks: int = 1000
+    ingest_sample_papers: int = 300
     queries: int = 80
     warmup: int = 10
     answers: int = 16
@@ -63,16 +68,17 @@ class Plan:
 
     @classmethod
     def make(cls, quick: bool, synthetic_chunks: int | None) -> "Plan":
-        plan = cls(10_000, 300, 30, 5, 5, True) if quick else cls()
+        plan = cls(10_000, 100, 30, 5, 5, True) if quick else cls()
         return plan if synthetic_chunks is None else replace(plan, synthetic_chunks=synthetic_chunks)
 
 
 # ---- synthetic collection ---------------------------------------------------------------
-def synthetic_collection(papers, n_chunks: int, seed: int = 0, chars: tuple[int, int] = (600, 900)):
-    """Deterministic synthetic papers: (title, [chunk texts], [[sentence ids per chunk]]), ~n_chunks chunks.
+def synthetic_collection(papers, n_chunks: int, seed: int = 0, sentences_per_paper: tuple[int, int] = (4, 12)):
+    """Deterministic synthetic papers: (corpus sentences, [(title, [sentence ids])]) with n_chunks
+    sentences in all (a chunk is a sentence), 4-12 per paper (the bundled abstracts average 7.9).
 
-    Titles splice two corpus titles and carry a serial number (so each is unique); each chunk
-    strings corpus sentences together until it holds ``chars`` characters; papers have 1-3 chunks.
+    Titles splice two corpus titles and carry a serial number (so each is unique); abstracts
+    string together corpus sentences drawn at random.
     """
     from .chunking import split_sentences
 
@@ -83,42 +89,37 @@ def synthetic_collection(papers, n_chunks: int, seed: int = 0, chars: tuple[int,
     while total < n_chunks:
         a, b = rng.choice(title_words), rng.choice(title_words)
         title = " ".join(a[: max(1, len(a) // 2)] + b[len(b) // 2:]) + f" (S{len(out) + 1})"
-        texts, ids = [], []
-        for _ in range(min(rng.randint(1, 3), n_chunks - total)):
-            target, text, chosen = rng.randint(*chars), "", []
-            while len(text) < target:
-                i = rng.randrange(len(sentences))
-                chosen.append(i)
-                text = f"{text} {sentences[i]}".strip()
-            texts.append(text)
-            ids.append(chosen)
-        total += len(texts)
-        out.append((title, texts, ids))
+        ids = [rng.randrange(len(sentences)) for _ in range(min(rng.randint(*sentences_per_paper), n_chunks - total))]
+        total += len(ids)
+        out.append((title, ids))
     return sentences, out
 
 
-def synthetic_vectors(sentence_vectors, collection, seed: int = 0):
-    """One vector per synthetic chunk: the normalized mean of its sentences' vectors (+ tiny noise)."""
+def synthetic_vectors(sentence_vectors, title_vectors, collection, seed: int = 0):
+    """Each synthetic chunk's vector (its sentence's, + tiny noise, normalized) and each paper's
+    paper vector and weight (``chunking.paper_vector`` of its chunks and its title's vector)."""
     import numpy as np
 
+    from .chunking import paper_vector
+
     rng = np.random.default_rng(seed)
-    rows = [ids for _, _, chunk_ids in collection for ids in chunk_ids]
-    vectors = np.stack([sentence_vectors[ids].mean(axis=0) for ids in rows]).astype(np.float32)
+    vectors = sentence_vectors[[i for _, ids in collection for i in ids]].astype(np.float32)
     vectors += rng.normal(0, 0.01, vectors.shape).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors
+    papers, start = [], 0
+    for (_, ids), title_vector in zip(collection, title_vectors):
+        papers.append(paper_vector(vectors[start:start + len(ids)], title_vector))
+        start += len(ids)
+    return vectors, papers
 
 
-def write_corpus_sample(collection, n_chunks: int, path: Path) -> int:
-    """The first synthetic papers holding ~n_chunks chunks, as a JSONL corpus file; returns papers."""
-    count = total = 0
+def write_corpus_sample(sentences, collection, n_papers: int, path: Path) -> int:
+    """The first ``n_papers`` synthetic papers as a JSONL corpus file; returns their number of sentences."""
+    chosen = collection[:n_papers]
     with path.open("w", encoding="utf-8") as f:
-        for title, texts, _ in collection:
-            if total >= n_chunks:
-                break
-            f.write(json.dumps({"title": title, "abstract": " ".join(texts)}) + "\n")
-            count, total = count + 1, total + len(texts)
-    return count
+        for title, ids in chosen:
+            f.write(json.dumps({"title": title, "abstract": " ".join(sentences[i] for i in ids)}) + "\n")
+    return sum(len(ids) for _, ids in chosen)
 
 
 # ---- subprocesses -----------------------------------------------------------------------
@@ -173,7 +174,8 @@ def child_ingest(p: dict) -> dict:
         extra = {"embed_dtype": "int8"} if p["system"] == "ours_int8" else {}
         start = time.perf_counter()
         a = Assistant.from_config(_child_config(p, generator="extractive", **extra))
-        return {"seconds": time.perf_counter() - start, "chunks": a.store.count(), "papers": len(a.papers)}
+        return {"seconds": time.perf_counter() - start, "chunks": a.chunk_count, "papers": len(a.papers),
+                "records": a.store.count()}
     import langchain_chroma  # noqa: F401
     import langchain_huggingface  # noqa: F401
 
@@ -282,8 +284,11 @@ def _open_stock(persist_dir: Path, model_path: str, client=None, collection: str
                   persist_directory=str(persist_dir), client_settings=chroma_settings())
 
 
-def build_synthetic_index(assistant, config: Config, collection, vectors, folder: Path):
-    """Our store over the synthetic chunks from precomputed vectors; returns (Assistant, seconds)."""
+def build_synthetic_index(assistant, config: Config, sentences, collection, chunk_vectors, paper_vectors,
+                          folder: Path):
+    """Our store over the synthetic papers from precomputed vectors; returns (Assistant, seconds, chunks).
+    The chunks' texts are stored too (which ingest does not do): LangChain's Chroma wrapper, the
+    stock recipe's query path, reads them."""
     from .assistant import Assistant
     from .corpus import paper_id
     from .store import ChromaStore
@@ -291,12 +296,13 @@ def build_synthetic_index(assistant, config: Config, collection, vectors, folder
 
     start = time.perf_counter()
     store = ChromaStore(assistant.embedder, None, folder, "synthetic", "synthetic")
-    chunks, papers = [], {}
-    for title, texts, _ in collection:
+    chunks, papers, vectors = [], {}, {}
+    for (title, ids), paper_vec in zip(collection, paper_vectors):
         pid = paper_id(title)
-        papers[pid] = Paper(pid, title, " ".join(texts), "synthetic")
-        chunks += [Chunk(f"{pid}:{i}", pid, title, text, i) for i, text in enumerate(texts)]
-    store.upsert(chunks, vectors, papers)
+        papers[pid] = Paper(pid, title, " ".join(sentences[i] for i in ids), "synthetic")
+        chunks += [Chunk(f"{pid}:{n}", pid, title, sentences[i], n) for n, i in enumerate(ids)]
+        vectors[pid] = paper_vec
+    store.upsert(chunks, chunk_vectors, papers, vectors, texts=True)
     store.mark_built()
     built = time.perf_counter() - start
     return Assistant(config.replace(data_dir=folder.parent), assistant.embedder, store), built, len(chunks)
@@ -539,14 +545,16 @@ def run(config: Config, plan: Plan, questions, log) -> dict:
 
     def ingest_synthetic():
         sample = work / "synthetic-sample.jsonl"
-        write_corpus_sample(collection, plan.ingest_sample_chunks, sample)
+        write_corpus_sample(sentences, collection, plan.ingest_sample_papers, sample)
         ingest("synthetic", [sample], work / "stock-synthetic")
 
-    section(f"ingest: synthetic sample (~{plan.ingest_sample_chunks} chunks)", ingest_synthetic)
+    section(f"ingest: synthetic sample ({plan.ingest_sample_papers} papers)", ingest_synthetic)
 
     def retrieval_synthetic():
-        vectors = synthetic_vectors(a.embedder.embed(sentences), collection)
-        big, built, n_chunks = build_synthetic_index(a, config, collection, vectors, work / "synthetic" / "chroma")
+        chunk_vectors, paper_vectors = synthetic_vectors(a.embedder.embed(sentences),
+                                                         a.embedder.embed([t for t, _ in collection]), collection)
+        big, built, n_chunks = build_synthetic_index(a, config, sentences, collection, chunk_vectors, paper_vectors,
+                                                     work / "synthetic" / "chroma")
         r["synthetic_index"] = {"chunks": n_chunks, "papers": len(collection), "build_s": built}
         log(f"  built the {n_chunks}-chunk index in {built:.0f} s")
         stock = _open_stock(None, model_path, client=big.store.client, collection="synthetic")

@@ -1,20 +1,38 @@
-"""Sentence-aware chunking: Paper -> Chunks that fit the embedder's token window.
+"""Sentence chunking: Paper -> one Chunk per sentence of its abstract.
 
-Sentences are packed greedily until the token budget is reached; the next chunk
-starts with the previous chunk's last sentence when it fits (overlap). Each chunk
-is embedded as ``"{title}. {text}"``, so the title rides along with every chunk.
+A sentence is the unit the assistant answers with (evidence is quoted sentence by sentence,
+citations are verified against sentences), so it is also the unit that is embedded and stored:
+retrieval finds the sentence that matches, and answering reads the stored sentence vectors
+instead of embedding the top papers' sentences again for every question. Each sentence is
+embedded on its own, once: no overlap, no title repeated in every chunk. The paper as a whole
+is represented by a paper vector built from its sentences and its title (``paper_vector``),
+stored with the chunks.
+
+A sentence longer than the embedder's window (rare: none of the bundled corpus's 2,215 comes
+close) is split at word boundaries so that no text is cut off.
 
 >>> split_sentences("We propose X. It is fast (e.g. 2x). Results: 3.5% better!")
 ['We propose X.', 'It is fast (e.g. 2x).', 'Results: 3.5% better!']
+>>> [c.text for c in chunk_paper(Paper("p1", "T", "One claim. Another claim."), len)]
+['One claim.', 'Another claim.']
 """
 from __future__ import annotations
 
 import re
 from typing import Callable, Iterable
 
+import numpy as np
+
 from .types import Chunk, Paper
 
 TokenCounter = Callable[[str], int]
+WINDOW_TOKENS = 254  # all-MiniLM-L6-v2 reads 256 word pieces, two of them [CLS] and [SEP]
+# Weights of the paper's dense score: SENTENCE_WEIGHT x its best sentence's cosine + the paper
+# vector's share (CENTROID_WEIGHT x cosine to the mean of its sentence vectors + TITLE_WEIGHT x
+# cosine to its title's vector). Measured over the three question files (fused with BM25, MRR):
+# 0.982 / 0.990 / 0.982 against 0.985 / 0.990 / 0.983 for 200-token chunks; dense alone 0.930 /
+# 0.969 / 0.990 against 0.911 / 0.900 / 0.990. Weights from 0.2-0.5 each scored within 0.005.
+SENTENCE_WEIGHT, CENTROID_WEIGHT, TITLE_WEIGHT = 0.3, 0.5, 0.2
 
 # A sentence ends at . ! ? followed by whitespace and an upper-case letter, digit,
 # quote or bracket; common abbreviations (e.g., i.e., et al., vs.) do not end one.
@@ -34,11 +52,6 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
-def embed_text(title: str, text: str) -> str:
-    """The string that is embedded for a chunk: the title carries context into every chunk."""
-    return f"{title}. {text}"
-
-
 def _split_long(sentence: str, budget: int, count: TokenCounter) -> list[str]:
     """Break a sentence longer than the budget at word boundaries."""
     pieces, current, size = [], [], 0
@@ -54,58 +67,61 @@ def _split_long(sentence: str, budget: int, count: TokenCounter) -> list[str]:
     return pieces
 
 
-def pack_sentences(sentences: Iterable[str], budget: int, count: TokenCounter, overlap: int) -> list[str]:
-    """Greedy packing of sentences into texts of at most ``budget`` tokens.
-
-    Each sentence is counted once and a text's count is the sum of its sentences' counts: exact
-    for MiniLM's WordPiece tokenizer, which splits on whitespace before anything else (checked on
-    all 1,933 adjacent sentence pairs of the bundled corpus), and an overestimate for the
-    tokenizer-free ``word_count``. Counting every candidate text again took 0.6 s of ingest.
-    """
-    units = [piece for s in sentences for piece in (_split_long(s, budget, count) if count(s) > budget else [s])]
-    sizes = [count(u) for u in units]
-    texts: list[str] = []
-    current: list[str] = []
-    size = 0
-    for unit, n in zip(units, sizes):
-        if current and size + n > budget:
-            texts.append(" ".join(current))
-            tail, tail_size = current[-1], last
-            current, size = ([tail], tail_size) if tail_size <= overlap and tail_size + n <= budget else ([], 0)
-        current.append(unit)
-        size += n
-        last = n
-    if current:
-        texts.append(" ".join(current))
-    return texts
+def sentence_units(abstract: str, count: TokenCounter, window: int = WINDOW_TOKENS) -> list[str]:
+    """The texts of an abstract's chunks, in order: its sentences, a sentence longer than ``window``
+    word pieces split at word boundaries. A word piece covers at least one character, so a sentence
+    of at most ``window`` characters fits without being counted; only the longer ones are."""
+    return [piece for s in split_sentences(abstract)
+            for piece in (_split_long(s, window, count) if len(s) > window and count(s) > window else [s])]
 
 
-def chunk_paper(paper: Paper, count: TokenCounter, chunk_tokens: int = 200, overlap_tokens: int = 40,
-                window: int = 256) -> list[Chunk]:
-    """Chunks of one paper; ids are ``{paper_id}:{position}`` so re-ingesting is idempotent."""
-    budget = max(32, min(chunk_tokens, window - 4 - count(paper.title)))
-    texts = pack_sentences(split_sentences(paper.abstract), budget, count, overlap_tokens)
-    return [
-        Chunk(chunk_id=f"{paper.paper_id}:{i}", paper_id=paper.paper_id, title=paper.title, text=text, position=i)
-        for i, text in enumerate(texts)
-    ]
+def chunk_paper(paper: Paper, count: TokenCounter, window: int = WINDOW_TOKENS) -> list[Chunk]:
+    """One chunk per sentence; ids are ``{paper_id}:{position}`` so re-ingesting is idempotent."""
+    return [Chunk(f"{paper.paper_id}:{i}", paper.paper_id, paper.title, text, i)
+            for i, text in enumerate(sentence_units(paper.abstract, count, window))]
 
 
-def chunk_papers(papers: Iterable[Paper], count: TokenCounter, chunk_tokens: int = 200, overlap_tokens: int = 40,
+def chunk_papers(papers: Iterable[Paper], count: TokenCounter, window: int = WINDOW_TOKENS,
                  count_many: Callable[[list[str]], list[int]] | None = None) -> list[Chunk]:
-    """Chunks of many papers. With ``count_many`` (a batch tokenizer), every title and sentence is
-    counted in one call up front (one call per sentence took 0.4 s of the bundled collection's ingest)."""
+    """Chunks of many papers. With ``count_many`` (a batch tokenizer), the sentences long enough to
+    need counting are counted in one call up front."""
     papers = list(papers)
     if count_many is not None:
-        texts = list(dict.fromkeys(t for p in papers for t in (p.title, *split_sentences(p.abstract))))
-        known = dict(zip(texts, count_many(texts)))
+        long = list(dict.fromkeys(s for p in papers for s in split_sentences(p.abstract) if len(s) > window))
+        known = dict(zip(long, count_many(long))) if long else {}
         single = count
 
         def count(text: str) -> int:
             n = known.get(text)
             return single(text) if n is None else n
 
-    return [c for p in papers for c in chunk_paper(p, count, chunk_tokens, overlap_tokens)]
+    return [c for p in papers for c in chunk_paper(p, count, window)]
+
+
+def paper_vector(sentence_vectors: np.ndarray, title_vector: np.ndarray) -> tuple[np.ndarray, float]:
+    """The paper's share of its dense score as (unit vector, weight): the query's cosine to the
+    unit vector times the weight equals CENTROID_WEIGHT x cosine to the normalized mean of the
+    sentence vectors + TITLE_WEIGHT x cosine to the title vector (all inputs L2-normalized).
+
+    >>> v, w = paper_vector(np.array([[1.0, 0.0]]), np.array([1.0, 0.0]))
+    >>> v.tolist(), round(w, 3)
+    ([1.0, 0.0], 0.7)
+    """
+    combined = TITLE_WEIGHT * np.asarray(title_vector, dtype=np.float64)
+    if len(sentence_vectors):
+        centroid = np.asarray(sentence_vectors, dtype=np.float64).mean(axis=0)
+        norm = np.linalg.norm(centroid)
+        if norm > 0:
+            combined = combined + CENTROID_WEIGHT * centroid / norm
+    weight = float(np.linalg.norm(combined))
+    unit = combined / weight if weight > 0 else combined
+    return unit.astype(np.float32), weight
+
+
+def dense_score(best_sentence: float | None, paper_share: float) -> float:
+    """A paper's dense score from its best sentence's cosine and its paper vector's share
+    (weight x cosine); a paper with no sentence scores on its paper vector alone."""
+    return SENTENCE_WEIGHT * (best_sentence if best_sentence is not None else 0.0) + paper_share
 
 
 def word_count(text: str) -> int:

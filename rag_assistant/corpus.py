@@ -26,7 +26,7 @@ SUPPORTED_SUFFIXES = (".txt", ".jsonl", ".json", ".csv")
 HEADER_LINES = 2
 SUBSCRIBE_PREFIX = "Subscribe"
 # five times the longest bundled abstract (they have 555-1,912 characters): a longer "abstract" is a
-# mis-saved file or a paper's full text, and would not fit the index's 16 chunks per paper
+# mis-saved file or a paper's full text, not an abstract
 MAX_ABSTRACT_CHARS = 10_000
 MAX_TITLE_CHARS = 500  # the bundled titles have up to 174
 

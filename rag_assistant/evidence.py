@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .chunking import split_sentences
+from .chunking import sentence_units, split_sentences
 from .terms import content_words
 from .types import Evidence, Hit, Paper
 
@@ -147,16 +147,22 @@ def asks_for_quantity(question: str) -> bool:
 
 
 class SentenceIndex:
-    """Sentence embeddings of abstracts, computed lazily per paper and cached."""
+    """Sentence vectors of abstracts, per paper, cached: the stored sentence chunks when the store
+    holds the paper (no embedding at question time), else embedded on first use."""
 
-    def __init__(self, embedder, papers: dict[str, Paper]):
+    def __init__(self, embedder, papers: dict[str, Paper], store=None):
         self.embedder = embedder
         self.papers = papers
+        self.store = store
         self._cache = lru_cache(maxsize=4096)(self._compute)
 
     def _compute(self, paper_id: str) -> tuple[tuple[str, ...], np.ndarray]:
-        sentences = tuple(split_sentences(self.papers[paper_id].abstract))
-        return sentences, self.embedder.embed(list(sentences))
+        units = sentence_units(self.papers[paper_id].abstract, lambda text: self.embedder.count_tokens(text))
+        if self.store is not None:
+            vectors = self.store.lookup([], {paper_id: len(units)})[1][paper_id]
+            if len(vectors) == len(units):
+                return tuple(units), vectors
+        return tuple(units), self.embedder.embed(units)
 
     def sentences(self, paper_id: str) -> tuple[tuple[str, ...], np.ndarray]:
         return self._cache(paper_id)

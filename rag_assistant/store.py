@@ -1,8 +1,10 @@
 """The vector store: Chroma, embedded (``PersistentClient``) or a server (``HttpClient``).
 
-The only module that imports chromadb. Chunks are upserted with our own
-embeddings and our own embedding function is always attached, so Chroma never
-tries to download its default model.
+The only module that imports chromadb. One collection holds each paper's sentence chunks
+(ids ``{paper_id}:0``, ``:1``, ...) and its paper record (``{paper_id}:paper``: the paper
+vector, and the title, abstract and source in its metadata). Records are upserted with our own
+embeddings and our own embedding function is always attached, so Chroma never tries to download
+its default model.
 """
 from __future__ import annotations
 
@@ -21,16 +23,35 @@ from .types import Chunk, Paper
 
 UPSERT_BATCH = 4000
 ID_BATCH = 500  # SQLite caps the number of variables in one statement
-MAX_CHUNKS_PER_PAPER = 16  # abstracts give 1-3 chunks; ids beyond a paper's last chunk are simply absent
+
+
+PAPER_POSITION = -1  # the paper record's "position": its sentence chunks are 0, 1, ...
+
+
+def paper_record_id(paper_id: str) -> str:
+    return f"{paper_id}:paper"
 
 
 @dataclass(frozen=True)
 class ChunkMatch:
+    """A record found by a vector query: a sentence chunk, or a paper record (``position`` -1)."""
+
     chunk_id: str
     paper_id: str
-    title: str
-    text: str
     similarity: float
+    position: int = 0
+    weight: float = 0.0  # a paper record's weight (see ``chunking.paper_vector``)
+
+    @property
+    def is_paper(self) -> bool:
+        return self.position == PAPER_POSITION
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    vector: np.ndarray
+    weight: float
+    sentences: int
 
 
 def _chroma():
@@ -161,7 +182,7 @@ def _guarded(method):
 
 
 class ChromaStore:
-    """Chunks in one Chroma collection (cosine space); papers' abstracts ride in chunk 0's metadata."""
+    """Sentence chunks and paper records in one Chroma collection (cosine space)."""
 
     def __init__(self, embedder, chroma_url: str | None, chroma_dir: Path, collection: str, fingerprint: str):
         self.embedder = embedder
@@ -226,41 +247,49 @@ class ChromaStore:
         return len(got["embeddings"][0]) if got["ids"] else None
 
     @_guarded
-    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper]) -> None:
-        for start in range(0, len(chunks), UPSERT_BATCH):
-            batch = chunks[start:start + UPSERT_BATCH]
-            metadatas = []
-            for chunk in batch:
-                meta = {"paper_id": chunk.paper_id, "title": chunk.title, "position": chunk.position}
-                if chunk.position == 0 and chunk.paper_id in papers:
-                    meta["abstract"] = papers[chunk.paper_id].abstract
-                    meta["source"] = papers[chunk.paper_id].source
-                metadatas.append(meta)
-            self.collection.upsert(
-                ids=[c.chunk_id for c in batch],
-                embeddings=embeddings[start:start + UPSERT_BATCH],
-                documents=[c.text for c in batch],
-                metadatas=metadatas,
-            )
+    def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper],
+               paper_vectors: dict[str, tuple[np.ndarray, float]] | None = None, texts: bool = False) -> None:
+        """Write sentence chunks and, for each paper in ``paper_vectors``, its paper record (its
+        vector and weight, see ``chunking.paper_vector``; the paper's title, abstract, source and
+        sentence count ride in its metadata). A chunk keeps only its vector, paper id and position:
+        its text is the abstract's sentence at that position (``chunking.sentence_units``), and
+        storing it again measured 0.9 s of the bundled collection's 7 s ingest (Chroma indexes
+        documents for full-text search, which the keyword index here does not use). ``texts``: store
+        them anyway, for tools that read them (LangChain's Chroma wrapper, which the benchmark's
+        stock recipe queries the synthetic index with); a paper record's text is then its title."""
+        ids = [c.chunk_id for c in chunks]
+        vectors = list(np.asarray(embeddings, dtype=np.float32)) if len(chunks) else []
+        metadatas: list[dict] = [{"paper_id": c.paper_id, "position": c.position} for c in chunks]
+        sentences: dict[str, int] = {}
+        for chunk in chunks:
+            sentences[chunk.paper_id] = sentences.get(chunk.paper_id, 0) + 1
+        for pid, (vector, weight) in (paper_vectors or {}).items():
+            paper = papers[pid]
+            ids.append(paper_record_id(pid))
+            vectors.append(np.asarray(vector, dtype=np.float32))
+            metadatas.append({"paper_id": pid, "title": paper.title, "position": PAPER_POSITION,
+                              "abstract": paper.abstract, "source": paper.source,
+                              "sentences": sentences.get(pid, 0), "weight": float(weight)})
+        documents = [c.text for c in chunks] + [papers[pid].title for pid in paper_vectors or {}] if texts else None
+        for start in range(0, len(ids), UPSERT_BATCH):
+            end = start + UPSERT_BATCH
+            self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end], metadatas=metadatas[start:end],
+                                   **({"documents": documents[start:end]} if documents else {}))
 
     @_guarded
-    def documents(self, ids: Sequence[str]) -> dict[str, str]:
-        """Stored text of the given chunk ids (missing ids are absent), fetched in batches."""
-        found: dict[str, str] = {}
-        for start in range(0, len(ids), ID_BATCH):
-            got = self.collection.get(ids=list(ids[start:start + ID_BATCH]), include=["documents"])
-            found.update(zip(got["ids"], got["documents"]))
-        return found
-
-    @_guarded
-    def abstracts(self, paper_ids: Sequence[str]) -> dict[str, str]:
-        """The stored abstract of each given paper that is indexed (from its chunk-0 record)."""
-        ids = [f"{pid}:0" for pid in paper_ids]
-        found: dict[str, str] = {}
+    def stored_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
+        """The given papers as indexed (title, abstract, source from their paper records); absent ones are left out."""
+        ids = [paper_record_id(pid) for pid in paper_ids]
+        found: list[Paper] = []
         for start in range(0, len(ids), ID_BATCH):
             got = self.collection.get(ids=ids[start:start + ID_BATCH], include=["metadatas"])
-            found.update((meta["paper_id"], meta.get("abstract", "")) for meta in got["metadatas"])
+            found += [Paper(m["paper_id"], m["title"], m.get("abstract", ""), m.get("source", ""))
+                      for m in got["metadatas"]]
         return found
+
+    def abstracts(self, paper_ids: Sequence[str]) -> dict[str, str]:
+        """The stored abstract of each given paper that is indexed."""
+        return {p.paper_id: p.abstract for p in self.stored_papers(paper_ids)}
 
     @_guarded
     def ids(self) -> list[str]:
@@ -275,10 +304,10 @@ class ChromaStore:
     @_guarded
     def records(self, ids: Sequence[str]) -> dict[str, list]:
         """The stored records (vector, text, metadata) of the given chunk ids, to put back with ``restore``."""
-        records: dict[str, list] = {"ids": [], "embeddings": [], "documents": [], "metadatas": []}
+        records: dict[str, list] = {"ids": [], "embeddings": [], "metadatas": []}
         for start in range(0, len(ids), ID_BATCH):
             got = self.collection.get(ids=list(ids[start:start + ID_BATCH]),
-                                      include=["embeddings", "documents", "metadatas"])
+                                      include=["embeddings", "metadatas"])
             for key, values in records.items():
                 values.extend(got[key])
         return records
@@ -290,23 +319,32 @@ class ChromaStore:
         for start in range(0, len(records["ids"]), UPSERT_BATCH):
             self.collection.upsert(**{key: values[start:start + UPSERT_BATCH] for key, values in records.items()})
 
-    def papers(self) -> Iterator[Paper]:
-        """Every paper, rebuilt from the chunk-0 records (so a server-side index is self-contained)."""
-        offset = 0
-        while True:
-            got = self._chunk0_page(offset)
-            for meta in got["metadatas"]:
-                yield Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""))
-            if len(got["ids"]) < UPSERT_BATCH:
-                return
-            offset += UPSERT_BATCH
+    def papers(self, legacy: bool = False) -> Iterator[Paper]:
+        """Every paper, rebuilt from the paper records (so a server-side index is self-contained).
+        With ``legacy``, also the papers of an index from before sentence chunks (``v1``), which kept
+        them in each paper's chunk 0, so that it can be re-embedded (even one whose re-embedding
+        stopped part-way)."""
+        seen: set[str] = set()
+        for position in (PAPER_POSITION, 0) if legacy else (PAPER_POSITION,):
+            offset = 0
+            while True:
+                got = self._paper_page(position, offset)
+                for meta in got["metadatas"]:
+                    if meta["paper_id"] not in seen and (position == PAPER_POSITION or "abstract" in meta):
+                        seen.add(meta["paper_id"])
+                        yield Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""))
+                if len(got["ids"]) < UPSERT_BATCH:
+                    break
+                offset += UPSERT_BATCH
 
     @_guarded
-    def _chunk0_page(self, offset: int):
-        return self.collection.get(where={"position": 0}, include=["metadatas"], limit=UPSERT_BATCH, offset=offset)
+    def _paper_page(self, position: int, offset: int):
+        return self.collection.get(where={"position": position}, include=["metadatas"], limit=UPSERT_BATCH,
+                                   offset=offset)
 
     @_guarded
     def query(self, embedding: np.ndarray, n: int) -> list[ChunkMatch]:
+        """The ``n`` nearest records, sentence chunks and paper records alike."""
         if self._count is None:
             self._count = self.count()
         if self._count == 0:
@@ -314,28 +352,36 @@ class ChromaStore:
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=min(n, self._count),
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances"],
         )
         return [
-            ChunkMatch(cid, meta["paper_id"], meta["title"], doc, 1.0 - float(dist))
-            for cid, meta, doc, dist in zip(
-                result["ids"][0], result["metadatas"][0], result["documents"][0], result["distances"][0]
-            )
+            ChunkMatch(cid, meta["paper_id"], 1.0 - float(dist), int(meta.get("position", 0)), float(meta.get("weight", 0.0)))
+            for cid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
         ]
 
-    @_guarded
-    def best_chunks(self, embedding: np.ndarray, paper_ids: Sequence[str]) -> dict[str, tuple[float, str]]:
-        """Best chunk (cosine, text) of given papers, for hits that came from the keyword side.
+    def paper_records(self, paper_ids: Sequence[str]) -> dict[str, PaperRecord]:
+        """The paper records of the given papers (absent ones are left out), looked up by id."""
+        return self.lookup(paper_ids, {})[0]
 
-        Looked up by id (``{paper_id}:{position}``), an indexed get: a metadata filter would
-        scan the collection, seconds at 100k chunks.
-        """
-        ids = [f"{pid}:{i}" for pid in paper_ids for i in range(MAX_CHUNKS_PER_PAPER)]
-        got = self.collection.get(ids=ids, include=["embeddings", "documents", "metadatas"])
-        best: dict[str, tuple[float, str]] = {}
-        query = np.asarray(embedding, dtype=np.float32)
-        for vector, doc, meta in zip(got["embeddings"], got["documents"], got["metadatas"]):
-            similarity = float(np.asarray(vector, dtype=np.float32) @ query)
-            if meta["paper_id"] not in best or similarity > best[meta["paper_id"]][0]:
-                best[meta["paper_id"]] = (similarity, doc)
-        return best
+    @_guarded
+    def lookup(self, paper_ids: Sequence[str], counts: dict[str, int]) -> tuple[dict[str, PaperRecord], dict]:
+        """In one indexed get (a metadata filter would scan the collection, seconds at 100k chunks):
+        the paper records of ``paper_ids`` and the vectors of the sentence chunks of each paper in
+        ``counts`` (paper id -> number of sentences), in order. Absent records are left out."""
+        ids = [paper_record_id(pid) for pid in paper_ids] + [f"{pid}:{i}" for pid, n in counts.items() for i in range(n)]
+        records: dict[str, PaperRecord] = {}
+        rows: dict[str, list] = {pid: [] for pid in counts}
+        for start in range(0, len(ids), ID_BATCH):
+            got = self.collection.get(ids=ids[start:start + ID_BATCH], include=["embeddings", "metadatas"])
+            for vector, meta in zip(got["embeddings"], got["metadatas"]):
+                pid, position = meta["paper_id"], int(meta.get("position", 0))
+                if position == PAPER_POSITION:
+                    records[pid] = PaperRecord(np.asarray(vector, dtype=np.float32), float(meta.get("weight", 0.0)),
+                                               int(meta.get("sentences", 0)))
+                elif pid in rows:
+                    rows[pid].append((position, vector))
+        sentences = {}
+        for pid, items in rows.items():
+            items.sort(key=lambda item: item[0])
+            sentences[pid] = np.asarray([v for _, v in items], dtype=np.float32).reshape(len(items), -1)
+        return records, sentences

@@ -173,9 +173,10 @@ def test_the_model_writes_one_sentence_and_the_abstract_gives_the_details(script
 
 def test_a_summary_gets_more_of_the_abstract_than_a_specific_question(scripted):
     title = "Towards a Unified View of Parameter-Efficient Transfer Learning"
-    a = scripted("The paper presents a unified framework for parameter-efficient transfer learning [1].")
-    answer = a.ask("Give me the gist of the paper that puts adapters, prefix tuning and similar "
-                   "parameter-efficient methods under one framework.")
+    a = scripted("The paper presents a unified framework that establishes connections between "
+                 "parameter-efficient transfer learning methods [1].")
+    answer = a.ask("Give me the gist of the paper that breaks down the design of adapter-style tuning methods and "
+                   "identifies their important design choices.")
     assert answer.mode == "generated" and [c.title for c in answer.citations] == [title]
     assert answer.text.startswith("The paper presents a unified framework")
     quoted = [s for s in answer.citations[0].evidence if f'"{s}"' in answer.text]

@@ -18,36 +18,44 @@ def test_synthetic_collection_is_deterministic_and_sized(papers):
     sentences, collection = benchmark.synthetic_collection(papers, 500, seed=3)
     again = benchmark.synthetic_collection(papers, 500, seed=3)[1]
     assert collection == again
-    chunks = [t for _, texts, _ in collection for t in texts]
-    assert len(chunks) == 500
-    assert len({title for title, _, _ in collection}) == len(collection)  # unique titles -> unique paper ids
-    assert all(1 <= len(texts) <= 3 for _, texts, _ in collection)
-    assert all(600 <= len(c) <= 900 + 600 for c in chunks)  # grows sentence by sentence past the target
-    for _, texts, ids in collection:
-        for text, chosen in zip(texts, ids):
-            assert text == " ".join(sentences[i] for i in chosen)
+    assert sum(len(ids) for _, ids in collection) == 500  # a chunk is a sentence
+    assert len({title for title, _ in collection}) == len(collection)  # unique titles -> unique paper ids
+    assert all(1 <= len(ids) <= 12 for _, ids in collection) and all(len(ids) >= 4 for _, ids in collection[:-1])
+    assert all(40 <= len(sentences[i]) <= 600 for _, ids in collection for i in ids)
     assert benchmark.synthetic_collection(papers, 500, seed=4)[1] != collection
 
 
-def test_synthetic_vectors_are_normalized_means(papers):
+def test_synthetic_vectors_are_the_sentences_and_paper_vectors_as_ingest_makes_them(papers):
+    from rag_assistant.chunking import paper_vector
+
     sentences, collection = benchmark.synthetic_collection(papers, 50)
     rng = np.random.default_rng(0)
     sentence_vectors = rng.standard_normal((len(sentences), 8)).astype(np.float32)
-    vectors = benchmark.synthetic_vectors(sentence_vectors, collection)
-    assert vectors.shape == (50, 8) and vectors.dtype == np.float32
+    sentence_vectors /= np.linalg.norm(sentence_vectors, axis=1, keepdims=True)
+    title_vectors = rng.standard_normal((len(collection), 8)).astype(np.float32)
+    title_vectors /= np.linalg.norm(title_vectors, axis=1, keepdims=True)
+    vectors, paper_vectors = benchmark.synthetic_vectors(sentence_vectors, title_vectors, collection)
+    assert vectors.shape == (50, 8) and vectors.dtype == np.float32 and len(paper_vectors) == len(collection)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    first_ids = collection[0][2][0]
-    mean = sentence_vectors[first_ids].mean(axis=0)
-    assert float(vectors[0] @ (mean / np.linalg.norm(mean))) > 0.99
+    first = collection[0][1]
+    assert float(vectors[0] @ sentence_vectors[first[0]]) > 0.99  # its sentence's vector, plus tiny noise
+    unit, weight = paper_vectors[0]
+    expected_unit, expected_weight = paper_vector(vectors[:len(first)], title_vectors[0])
+    assert np.allclose(unit, expected_unit) and weight == pytest.approx(expected_weight)
 
 
-def test_corpus_sample_is_a_valid_corpus_file(papers, tmp_path):
-    _, collection = benchmark.synthetic_collection(papers, 120)
+def test_corpus_sample_is_a_valid_corpus_file(papers, tmp_path, embedder):
+    from rag_assistant.chunking import chunk_papers
+
+    sentences, collection = benchmark.synthetic_collection(papers, 400)
     path = tmp_path / "sample.jsonl"
-    count = benchmark.write_corpus_sample(collection, 40, path)
+    count = benchmark.write_corpus_sample(sentences, collection, 20, path)
     parsed = load_corpus([path])
-    assert len(parsed) == count and all(isinstance(p, Paper) for p in parsed)
-    assert 40 <= sum(len(texts) for _, texts, _ in collection[:count]) < 43
+    assert len(parsed) == 20 and all(isinstance(p, Paper) for p in parsed)
+    assert count == sum(len(ids) for _, ids in collection[:20])
+    # ingest chunks it back into the sentences it was made of (give or take a sentence the
+    # splitter reads differently when two are joined)
+    assert abs(len(chunk_papers(parsed, embedder.count_tokens)) - count) <= 3
 
 
 def _fake_result(ours_p50=4.0, stock_p50=16.0, stock_precision=0.5):

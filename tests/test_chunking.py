@@ -1,4 +1,9 @@
-from rag_assistant.chunking import chunk_paper, chunk_papers, pack_sentences, split_sentences, word_count
+import numpy as np
+import pytest
+
+from rag_assistant.chunking import (CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, WINDOW_TOKENS, chunk_paper,
+                                    chunk_papers, dense_score, paper_vector, sentence_units, split_sentences,
+                                    word_count)
 from rag_assistant.corpus import load_corpus
 from rag_assistant.types import Paper
 
@@ -9,43 +14,76 @@ def test_split_sentences_keeps_abbreviations_and_numbers():
                                      "Finally, code is public."]
 
 
-def test_pack_respects_budget_and_overlaps():
-    sentences = [f"Sentence number {i} has a few words." for i in range(20)]
-    texts = pack_sentences(sentences, budget=40, count=word_count, overlap=15)
-    assert all(word_count(t) <= 40 for t in texts)
-    assert len(texts) > 3
-    assert texts[1].startswith(texts[0].split(". ")[-1].rstrip("."))  # last sentence carried over
+def test_one_chunk_per_sentence_with_positional_ids():
+    paper = Paper("p1", "A Title", "We propose X. It is fast (e.g. 2x). Results: 3.5% better!")
+    chunks = chunk_paper(paper, word_count)
+    assert [c.text for c in chunks] == split_sentences(paper.abstract)
+    assert [c.chunk_id for c in chunks] == ["p1:0", "p1:1", "p1:2"]
+    assert [c.position for c in chunks] == [0, 1, 2] and {c.title for c in chunks} == {"A Title"}
 
 
-def test_very_long_sentence_is_split():
-    sentence = " ".join(["word"] * 500)
-    texts = pack_sentences([sentence], budget=50, count=word_count, overlap=10)
-    assert len(texts) > 5 and all(word_count(t) <= 50 for t in texts)
+def test_a_sentence_longer_than_the_window_is_split_and_nothing_is_lost():
+    sentence = "Word " + " ".join(f"word{i}" for i in range(500))
+    units = sentence_units(f"Short one. {sentence}.", word_count, window=50)
+    assert units[0] == "Short one." and len(units) > 10
+    assert all(word_count(u) <= 50 for u in units[1:])
+    assert " ".join(units[1:]) == f"{sentence}."
+
+
+def test_short_sentences_are_never_counted():
+    counted = []
+
+    def count(text):
+        counted.append(text)
+        return len(text)
+
+    sentence_units("A short sentence. Another short one.", count)
+    assert counted == []  # a word piece covers at least one character: short sentences fit
 
 
 def test_real_abstracts_fit_minilm_window(corpus_dir, embedder):
     papers = load_corpus([corpus_dir])
-    long_ones = 0
-    for paper in papers:
-        chunks = chunk_paper(paper, embedder.count_tokens)
-        assert [c.chunk_id for c in chunks] == [f"{paper.paper_id}:{i}" for i in range(len(chunks))]
-        for chunk in chunks:
-            assert embedder.count_tokens(f"{paper.title}. {chunk.text}") <= 254
-        long_ones += len(chunks) > 1
-    assert long_ones > 100  # about half the abstracts exceed the 256-token window
+    chunks = chunk_papers(papers, embedder.count_tokens, count_many=embedder.count_tokens_many)
+    assert len(chunks) > 2000  # about eight sentences per abstract
+    assert max(embedder.count_tokens_many([c.text for c in chunks])) <= WINDOW_TOKENS
+    by_paper = {}
+    for c in chunks:
+        by_paper.setdefault(c.paper_id, []).append(c.text)
+    assert all(" ".join(by_paper[p.paper_id]) == " ".join(p.abstract.split()) for p in papers)
 
 
 def test_chunks_cover_the_whole_abstract(embedder):
     abstract = " ".join(f"Claim {i} is supported by experiment {i}." for i in range(80))
-    paper = Paper("p1", "A Title", abstract)
-    joined = " ".join(c.text for c in chunk_paper(paper, embedder.count_tokens))
+    joined = " ".join(c.text for c in chunk_paper(Paper("p1", "A Title", abstract), embedder.count_tokens))
     for i in range(80):
         assert f"Claim {i} is" in joined
 
 
 def test_batch_counted_chunks_equal_one_by_one(corpus_dir, embedder):
     papers = load_corpus([corpus_dir])
+    papers.append(Paper("long", "Long", " ".join(["transformer"] * 400) + ". Done."))
     assert embedder.count_tokens_many(["Big Transfer", "", "crowd counting"]) == [
         embedder.count_tokens("Big Transfer"), 0, embedder.count_tokens("crowd counting")]
     one_by_one = [c for p in papers for c in chunk_paper(p, embedder.count_tokens)]
     assert chunk_papers(papers, embedder.count_tokens, count_many=embedder.count_tokens_many) == one_by_one
+    long = [c.text for c in one_by_one if c.paper_id == "long"]
+    assert len(long) > 2 and long[-1] == "Done." and max(embedder.count_tokens_many(long)) <= WINDOW_TOKENS
+
+
+def test_paper_vector_weighs_the_centroid_and_the_title():
+    rng = np.random.default_rng(0)
+    sentences = rng.normal(size=(5, 8))
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    title = rng.normal(size=8)
+    title /= np.linalg.norm(title)
+    query = rng.normal(size=8)
+    query /= np.linalg.norm(query)
+    unit, weight = paper_vector(sentences, title)
+    centroid = sentences.mean(axis=0) / np.linalg.norm(sentences.mean(axis=0))
+    assert np.linalg.norm(unit) == pytest.approx(1.0, abs=1e-6)
+    assert weight * float(unit @ query) == pytest.approx(
+        CENTROID_WEIGHT * float(centroid @ query) + TITLE_WEIGHT * float(title @ query), abs=1e-5)
+    best = float((sentences @ query).max())
+    assert dense_score(best, weight * float(unit @ query)) == pytest.approx(
+        SENTENCE_WEIGHT * best + weight * float(unit @ query))
+    assert SENTENCE_WEIGHT + CENTROID_WEIGHT + TITLE_WEIGHT == pytest.approx(1.0)  # a perfect match scores 1

@@ -35,7 +35,7 @@ def test_unusable_environment_values_are_one_line_errors(env, message):
     ({"list_abstain_similarity": float("nan")}, "list_abstain_similarity must be a finite number"),
     ({"evidence_margin": -0.1}, "evidence_margin must be from 0.0 to 2.0"),
     ({"list_min_score": 3.0}, "list_min_score must be from 0.0 to 1.0"),
-    ({"chunk_overlap_tokens": 200}, "chunk_overlap_tokens \\(200\\) must be less than chunk_tokens \\(200\\)"),
+    ({"keyword_candidates": 0}, "keyword_candidates must be at least 1, got 0"),
     ({"llm_context": 256}, "RAG_LLM_CONTEXT \\(llm_context\\) must be from 1024"),
 ])
 def test_unusable_settings_are_refused_by_replace_and_the_constructor(changes, message):
@@ -49,5 +49,5 @@ def test_usable_values_pass():
     cfg = Config.from_env({"RAG_LLM_CONTEXT": "1024", "RAG_ABSTAIN_SIMILARITY": "-1",
                            "RAG_COLLECTION": "My-papers_v2.0", "RAG_LLM_THREADS": "0"})
     assert (cfg.llm_context, cfg.abstain_similarity, cfg.collection) == (1024, -1.0, "My-papers_v2.0")
-    assert cfg.replace(abstain_similarity=1, rrf_k=0, chunk_overlap_tokens=0, llm_context=32768).abstain_similarity == 1
+    assert cfg.replace(abstain_similarity=1, rrf_k=0, llm_threads=0, llm_context=32768).abstain_similarity == 1
     assert Config.from_env({"RAG_COLLECTION": "x" * 512}).collection == "x" * 512

@@ -121,18 +121,6 @@ def test_an_oversized_abstract_or_title_is_named_not_embedded(tmp_path):
         parse_file(shifted)
 
 
-def test_the_longest_abstract_allowed_fits_the_chunks_the_index_keeps_per_paper(corpus_dir, embedder):
-    from rag_assistant.chunking import chunk_paper
-    from rag_assistant.corpus import MAX_ABSTRACT_CHARS
-    from rag_assistant.store import MAX_CHUNKS_PER_PAPER
-    from rag_assistant.types import Paper
-
-    papers = load_corpus([corpus_dir])
-    text = " ".join(p.abstract for p in papers)[:MAX_ABSTRACT_CHARS]  # real abstract text, at the limit
-    chunks = chunk_paper(Paper("p", "A Title", text, "x"), embedder.count_tokens)
-    assert len(chunks) <= MAX_CHUNKS_PER_PAPER
-
-
 def test_json_mistakes_are_named_not_tracebacks(tmp_path, monkeypatch):
     one = tmp_path / "one.json"
     one.write_text(json.dumps({"title": "T", "abstract": "A."}), encoding="utf-8")

@@ -11,7 +11,8 @@ from rag_assistant.errors import IndexMissingError
 
 def test_index_holds_every_paper(assistant):
     assert len(assistant.papers) == 282
-    assert assistant.store.count() > 282  # long abstracts have several chunks
+    assert assistant.chunk_count > 2000  # one chunk per sentence
+    assert assistant.store.count() == assistant.chunk_count + 282  # and one paper record per paper
 
 
 def test_reingest_is_idempotent(assistant):
@@ -19,7 +20,7 @@ def test_reingest_is_idempotent(assistant):
     report = assistant.ingest()
     assert report.papers == 282
     assert report.embedded == 0 and report.removed == 0
-    assert assistant.store.count() == before == report.chunks
+    assert assistant.store.count() == before and assistant.chunk_count == report.chunks
 
 
 def test_ingest_extra_file_adds_papers_then_is_idempotent(config, tmp_path, tiny_corpus):
@@ -153,23 +154,53 @@ def _fail_upsert_on(monkeypatch, call: int, error: BaseException):
     monkeypatch.setattr(Collection, "upsert", upsert)
 
 
-def test_changed_chunk_setting_reembeds_every_paper_the_index_holds(config, tmp_path, tiny_corpus, capfd):
+def test_a_changed_embedder_reembeds_every_paper_the_index_holds(config, tmp_path, tiny_corpus, capfd):
     cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
     a = Assistant.from_config(cfg)
     extra = tmp_path / "extra.jsonl"
     extra.write_text(json.dumps({"title": "Sparse Attention Paper", "abstract": LONG}) + "\n")
     a.ingest([extra])  # a paper the configured corpus does not have
-    chunks = a.store.count()
+    records = a.store.count()
     capfd.readouterr()
     titles = {p.title for p in a.papers.values()}
-    b = Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+    b = Assistant.from_config(cfg.replace(embed_dtype="float32"))
     assert {p.title for p in b.papers.values()} == titles and "Sparse Attention Paper" in titles
-    assert b.store.stored_fingerprint.endswith("|60/10")
-    assert "re-embedding its 4 papers with v1|" in capfd.readouterr().err
-    assert b.store.count() > chunks  # the long abstract is chunked anew, in smaller pieces
+    assert ":float32|" in b.store.stored_fingerprint
+    assert "re-embedding its 4 papers with v2|" in capfd.readouterr().err
+    assert b.store.count() == records
     assert b.retrieve("pruning attention heads", k=1)[0].title == "Sparse Attention Paper"
-    again = Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10), build_if_missing=False)
+    again = Assistant.from_config(cfg.replace(embed_dtype="float32"), build_if_missing=False)
     assert "re-embedding" not in capfd.readouterr().err and len(again.papers) == 4
+
+
+def test_an_index_from_before_sentence_chunks_is_reembedded_with_every_paper(config, tmp_path, tiny_corpus, capfd):
+    """A v1 index (200-token chunks; each paper's title and abstract in its chunk 0's metadata, chunk
+    texts as documents) holding a paper the corpus lacks: opening it re-embeds every paper as
+    sentence chunks and paper records, and drops the old chunks."""
+    import numpy as np
+
+    from rag_assistant.corpus import paper_id
+
+    cfg = config.replace(data_dir=tmp_path / "d", corpus_paths=(tiny_corpus,))
+    a = Assistant.from_config(cfg)
+    collection = a.store.collection
+    collection.delete(ids=collection.get(include=[])["ids"])
+    pid = paper_id("Sparse Attention Paper")
+    halves = [LONG[:len(LONG) // 2], LONG[len(LONG) // 2:]]
+    vectors = a.embedder.embed(halves)
+    collection.upsert(ids=[f"{pid}:0", f"{pid}:1"], embeddings=vectors, documents=halves,
+                      metadatas=[{"paper_id": pid, "title": "Sparse Attention Paper", "position": 0, "abstract": LONG,
+                                  "source": "old.jsonl"},
+                                 {"paper_id": pid, "title": "Sparse Attention Paper", "position": 1}])
+    a.store.mark_built("v1|model:openvino:bfloat16|200/40")
+    capfd.readouterr()
+    b = Assistant.from_config(cfg)
+    assert "built with v1|model:openvino:bfloat16|200/40; re-embedding its 1 papers" in capfd.readouterr().err
+    assert [p.title for p in b.papers.values()] == ["Sparse Attention Paper"]
+    assert b.papers[pid].abstract == LONG and b.chunk_count == 40  # one chunk per sentence
+    assert b.store.count() == 41 and f"{pid}:paper" in b.store.ids()
+    assert b.retrieve("pruning attention heads", k=1)[0].title == "Sparse Attention Paper"
+    assert np.isfinite(b.retrieve("pruning attention heads", k=1)[0].similarity)
 
 
 def test_a_paper_that_cannot_be_reembedded_refuses_instead_of_deleting(config, tmp_path, tiny_corpus):
@@ -182,7 +213,7 @@ def test_a_paper_that_cannot_be_reembedded_refuses_instead_of_deleting(config, t
     a.store.upsert([orphan], a.embedder.embed([orphan.text]), {})
     before, fingerprint = a.store.count(), a.store.stored_fingerprint
     with pytest.raises(ConfigError, match="1 of its papers cannot be re-embedded .*0123456789abcdef"):
-        Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+        Assistant.from_config(cfg.replace(embed_dtype="float32"))
     reopened = Assistant.from_config(cfg, build_if_missing=False)
     assert reopened.store.count() == before and reopened.store.stored_fingerprint == fingerprint
 
@@ -197,12 +228,12 @@ def test_an_interrupted_reembedding_is_redone_on_the_next_open(config, tmp_path,
     monkeypatch.setattr(store, "UPSERT_BATCH", 2)
     _fail_upsert_on(monkeypatch, 2, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        Assistant.from_config(cfg.replace(chunk_tokens=60, chunk_overlap_tokens=10))
+        Assistant.from_config(cfg.replace(embed_dtype="float32"))
     monkeypatch.undo()
     capfd.readouterr()
     a = Assistant.from_config(cfg)  # the old settings again: the half-done index is not taken as theirs
     assert "a re-embedding that did not finish; re-embedding its 4 papers" in capfd.readouterr().err
-    assert len(a.papers) == 4 and a.store.stored_fingerprint.endswith("|200/40")
+    assert len(a.papers) == 4 and ":bfloat16|" in a.store.stored_fingerprint
 
 
 @pytest.mark.parametrize("error", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
@@ -245,7 +276,7 @@ def test_an_interrupted_first_build_is_rebuilt_on_the_next_open(config, tmp_path
         Assistant.from_config(cfg, build_if_missing=False)
     capfd.readouterr()
     a = Assistant.from_config(cfg)
-    assert len(a.papers) == 3 and a.store.stored_fingerprint.startswith("v1|")
+    assert len(a.papers) == 3 and a.store.stored_fingerprint.startswith("v2|")
     assert ("a build that did not finish" in capfd.readouterr().err) is not undo_works
 
 

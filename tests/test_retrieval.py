@@ -85,3 +85,49 @@ def test_follow_up_query_brings_the_earlier_paper(assistant):
     # So is a new, off-topic question: it must be able to abstain.
     cake = "What is a good recipe for a chocolate cake?"
     assert assistant.standalone_query(cake, history) == cake
+
+
+def _exact_dense_score(assistant, paper_id, query_vector):
+    """A paper's dense score from all its stored vectors, by hand."""
+    from rag_assistant.chunking import dense_score, sentence_units
+
+    units = sentence_units(assistant.papers[paper_id].abstract, assistant.embedder.count_tokens)
+    records, sentences = assistant.store.lookup([paper_id], {paper_id: len(units)})
+    record = records[paper_id]
+    cosines = sentences[paper_id] @ query_vector
+    return dense_score(float(cosines.max()), record.weight * float(record.vector @ query_vector)), units, cosines
+
+
+def test_every_hit_carries_its_exact_dense_score_and_sentence_window(assistant):
+    """Whether a paper came from the vector query (a sentence, its paper record, or both) or from the
+    keywords alone, its similarity is the same sentence + paper vector score, and its text is its
+    best sentence with the sentences around it."""
+    import numpy as np
+
+    question = "Which method reuses ImageNet weights with group normalization and weight standardization?"
+    hits = assistant.retrieve(question, k=10)
+    vector = assistant.embedder.embed_query(question)
+    for hit in hits:
+        score, units, cosines = _exact_dense_score(assistant, hit.paper_id, vector)
+        assert hit.similarity == round(score, 4)
+        best = int(np.argmax(cosines))
+        assert hit.text == " ".join(units[max(0, best - 1): best + 2])
+    matched = {m.paper_id for m in assistant.store.query(vector, assistant.config.dense_candidates)}
+    assert any(h.paper_id not in matched for h in hits)  # some hits came from the keyword side only
+
+
+def test_sentence_vectors_for_answers_come_from_the_index(assistant, monkeypatch):
+    """Answering reads the stored sentence chunks: no embedding of the top papers' sentences at question time."""
+    import numpy as np
+
+    from rag_assistant.evidence import SentenceIndex
+
+    paper = next(p for p in assistant.papers.values() if p.title.startswith("Big Transfer"))
+    expected = assistant.embedder.embed(list(SentenceIndex(assistant.embedder, assistant.papers).sentences(
+        paper.paper_id)[0]))
+    index = SentenceIndex(assistant.embedder, assistant.papers, assistant.store)
+    monkeypatch.setattr(assistant.embedder, "embed", lambda *a, **k: (_ for _ in ()).throw(AssertionError("embedded")))
+    sentences, vectors = index.sentences(paper.paper_id)
+    assert " ".join(sentences) == " ".join(paper.abstract.split())
+    assert vectors.shape == expected.shape
+    assert np.min(np.sum(vectors * expected, axis=1)) > 0.999  # the same vectors (bf16 batches differ slightly)
