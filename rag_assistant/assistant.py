@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+import numpy as np
+
 from . import answering
 from .chunking import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, chunk_papers, paper_vector
 from .citations import MarkerFilter, verify
@@ -49,7 +51,8 @@ class Assistant:
     def from_config(cls, config: Config | None = None, *, build_if_missing: bool = True, progress: bool = False,
                     generator=None, **overrides) -> "Assistant":
         """Open the index: built from the configured corpus if missing; re-embedded (every paper it
-        holds, none lost) if built with other embedding or chunk settings, or left unfinished.
+        holds, none lost) if built with other embedding settings or by an earlier version of this
+        index's layout, or left unfinished.
         ``generator``: a generator object to answer with (tests, custom backends), or a backend
         name ("llama_cpp", "transformers", "extractive"), the same as the ``generator`` setting."""
         apply_offline_env()
@@ -128,7 +131,7 @@ class Assistant:
         keep = {c.chunk_id for c in chunks} | {paper_record_id(pid) for pid in by_id}
         stale = [i for i in self.store.ids() if i.split(":", 1)[0] in by_id and i not in keep]
         texts = [c.text for c in todo_chunks] + [by_id[pid].title for pid in todo]
-        vectors = self.embedder.embed(texts, progress=progress)
+        vectors = self.embedder.embed(texts, progress=progress) if texts else np.zeros((0, 0), dtype=np.float32)
         rows: dict[str, list[int]] = {}
         for row, chunk in enumerate(todo_chunks):
             rows.setdefault(chunk.paper_id, []).append(row)
@@ -165,18 +168,20 @@ class Assistant:
             raise
 
     def _reembed(self, built_with: str | None, progress: bool) -> None:
-        """Re-embed every paper the index holds, from the title and abstract its chunk-0 records keep,
-        with the current embedder and chunk settings: a changed setting loses no ingested paper. A
-        first build that stopped part-way (no fingerprint yet) is finished from the corpus too."""
+        """Re-embed every paper the index holds, from the title and abstract its paper records keep
+        (chunk-0 records in an index from before sentence chunks), with the current embedder: a
+        changed setting loses no ingested paper. A first build that stopped part-way (no fingerprint
+        yet) is finished from the corpus too."""
         why = _built_with(self.store.location, built_with)
-        papers = {p.paper_id: p for p in self.store.papers(legacy=True) if p.abstract}
+        legacy = not (built_with or "").startswith(f"{INDEX_VERSION}|")
+        papers = {p.paper_id: p for p in self.store.papers(legacy=legacy) if p.abstract}
         if built_with is None:
             corpus = corpus_files([Path(p) for p in self.config.corpus_paths])
             papers.update((p.paper_id, p) for p in load_corpus_checked(corpus)[0])
         lost = sorted({chunk_id.split(":", 1)[0] for chunk_id in self.store.ids()} - papers.keys())
         if lost:
             raise ConfigError(f"{why}, and {len(lost)} of its papers cannot be re-embedded (no stored abstract, e.g. "
-                              f"paper id {lost[0]}): set the embedding and chunk settings back, or move the index "
+                              f"paper id {lost[0]}): set the embedding settings back, or move the index "
                               "away and ingest the papers again")
         stored_dims, dims = self.store.dimension(), self.embedder.dimension
         if stored_dims not in (None, dims):
@@ -223,7 +228,8 @@ class Assistant:
         return question
 
     def retrieve(self, question: str, k: int = 10) -> list[Hit]:
-        """Ranked papers (each at most once) with fused score, similarity and best chunk text."""
+        """Ranked papers (each at most once) with fused score, dense score (``similarity``) and the
+        best-matching sentence with its neighbours (``text``)."""
         return self.retriever.search(self._check(question), k=_check_k(k))
 
     def standalone_query(self, question: str, history: History) -> str:

@@ -82,7 +82,10 @@ def synthetic_collection(papers, n_chunks: int, seed: int = 0, sentences_per_pap
     """
     from .chunking import split_sentences
 
-    sentences = sorted({s for p in papers for s in split_sentences(p.abstract) if 40 <= len(s) <= 600})
+    # only sentences that stay one sentence when joined to others, so that ingest splits a synthetic
+    # abstract back into exactly the sentences it was made of
+    sentences = sorted({s for p in papers for s in split_sentences(p.abstract)
+                        if 40 <= len(s) <= 600 and split_sentences(f"{s} {s}") == [s, s]})
     title_words = [p.title.split() for p in papers if len(p.title.split()) >= 2]
     rng = random.Random(seed)
     out, total = [], 0

@@ -75,9 +75,19 @@ def sentence_units(abstract: str, count: TokenCounter, window: int = WINDOW_TOKE
             for piece in (_split_long(s, window, count) if len(s) > window and count(s) > window else [s])]
 
 
+def chunk_id(paper_id: str, position: int) -> str:
+    """A sentence chunk's id: from the paper and the position, so re-ingesting is idempotent. (The
+    "s" keeps them apart from the ids of the 200-token chunks of earlier indexes, ``{paper_id}:0``...)
+
+    >>> chunk_id("0123456789abcdef", 2)
+    '0123456789abcdef:s2'
+    """
+    return f"{paper_id}:s{position}"
+
+
 def chunk_paper(paper: Paper, count: TokenCounter, window: int = WINDOW_TOKENS) -> list[Chunk]:
-    """One chunk per sentence; ids are ``{paper_id}:{position}`` so re-ingesting is idempotent."""
-    return [Chunk(f"{paper.paper_id}:{i}", paper.paper_id, paper.title, text, i)
+    """One chunk per sentence, in order."""
+    return [Chunk(chunk_id(paper.paper_id, i), paper.paper_id, paper.title, text, i)
             for i, text in enumerate(sentence_units(paper.abstract, count, window))]
 
 

@@ -81,7 +81,7 @@ RANGES = {
         "answer_sentences", "overview_answer_sentences", "compare_sentences", "list_max_papers",
         "llm_max_tokens", "lead_max_tokens")},
     **{name: (-1.0, 1.0) for name in ("abstain_similarity", "list_abstain_similarity", "list_min_similarity")},
-    **{name: (0.0, 2.0) for name in ("compare_margin", "evidence_margin", "list_margin")},  # cosine differences
+    **{name: (0.0, 2.0) for name in ("compare_margin", "evidence_margin", "list_margin")},  # score differences
     "list_min_score": (0.0, 1.0), "overview_background_penalty": (0.0, None),
 }
 

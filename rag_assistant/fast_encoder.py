@@ -54,7 +54,9 @@ def cached_path(model_dir: Path, cache_dir: Path) -> Path:
 
 
 def quantized_path(model_dir: Path, cache_dir: Path) -> Path:
-    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}-int8.xml"
+    # "sentences": calibrated on sentence chunks (an int8 model calibrated on the 200-token chunks of
+    # earlier versions is not reused)
+    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}-int8-sentences.xml"
 
 
 def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], target: Path,

@@ -14,7 +14,8 @@ from pydantic import ConfigDict
 
 
 class PaperRetriever(BaseRetriever):
-    """Paper-level hybrid retrieval; each ``Document`` is a paper's best chunk with its title in metadata."""
+    """Paper-level hybrid retrieval; each ``Document`` is a paper's best sentence with its neighbours,
+    its title in metadata."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
-from functools import lru_cache
-
+from dataclasses import dataclass, field
 
 from .chunking import dense_score, sentence_units
 from .terms import mentions, name_terms, quoted_phrases
@@ -140,6 +138,7 @@ class HybridRetriever:
     dense_candidates: int = 60
     keyword_candidates: int = 60
     rrf_k: int = 60
+    _units: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # abstract -> its chunk texts
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
         query_vector = self.embedder.embed_query(query)
@@ -160,16 +159,15 @@ class HybridRetriever:
                             rank))
         return hits
 
-    def units(self, paper_id: str) -> list[str]:
-        """The paper's chunk texts, in order (as ingest made them), computed from its abstract."""
+    def units(self, paper_id: str) -> tuple[str, ...]:
+        """The paper's chunk texts, in order (as ingest made them), computed from its abstract once."""
         paper = self.papers.get(paper_id)
-        return _units(paper.abstract, self.embedder.count_tokens) if paper else []
-
-
-@lru_cache(maxsize=8192)
-def _units(abstract: str, count) -> list[str]:
-    return sentence_units(abstract, count)
-
+        if paper is None:
+            return ()
+        units = self._units.get(paper.abstract)
+        if units is None:
+            units = self._units[paper.abstract] = tuple(sentence_units(paper.abstract, self.embedder.count_tokens))
+        return units
 
 class _DenseScores:
     """Papers' dense scores for one query: the records a vector query found, the rest looked up by id."""

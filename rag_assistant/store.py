@@ -1,7 +1,7 @@
 """The vector store: Chroma, embedded (``PersistentClient``) or a server (``HttpClient``).
 
 The only module that imports chromadb. One collection holds each paper's sentence chunks
-(ids ``{paper_id}:0``, ``:1``, ...) and its paper record (``{paper_id}:paper``: the paper
+(ids ``{paper_id}:s0``, ``:s1``, ...) and its paper record (``{paper_id}:paper``: the paper
 vector, and the title, abstract and source in its metadata). Records are upserted with our own
 embeddings and our own embedding function is always attached, so Chroma never tries to download
 its default model.
@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from .chunking import chunk_id
 from .errors import IndexDamagedError, IndexMissingError, RagAssistantError, StoreUnavailableError
 from .types import Chunk, Paper
 
@@ -251,30 +252,38 @@ class ChromaStore:
                paper_vectors: dict[str, tuple[np.ndarray, float]] | None = None, texts: bool = False) -> None:
         """Write sentence chunks and, for each paper in ``paper_vectors``, its paper record (its
         vector and weight, see ``chunking.paper_vector``; the paper's title, abstract, source and
-        sentence count ride in its metadata). A chunk keeps only its vector, paper id and position:
+        number of sentence chunks in this call ride in its metadata: a paper is always written
+        whole). A chunk keeps only its vector, paper id and position:
         its text is the abstract's sentence at that position (``chunking.sentence_units``), and
         storing it again measured 0.9 s of the bundled collection's 7 s ingest (Chroma indexes
         documents for full-text search, which the keyword index here does not use). ``texts``: store
         them anyway, for tools that read them (LangChain's Chroma wrapper, which the benchmark's
         stock recipe queries the synthetic index with); a paper record's text is then its title."""
-        ids = [c.chunk_id for c in chunks]
-        vectors = list(np.asarray(embeddings, dtype=np.float32)) if len(chunks) else []
-        metadatas: list[dict] = [{"paper_id": c.paper_id, "position": c.position} for c in chunks]
-        sentences: dict[str, int] = {}
-        for chunk in chunks:
-            sentences[chunk.paper_id] = sentences.get(chunk.paper_id, 0) + 1
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        groups: dict[str, list] = {}  # paper id -> its records as (id, vector, metadata, text)
+        for chunk, vector in zip(chunks, vectors):
+            groups.setdefault(chunk.paper_id, []).append(
+                (chunk.chunk_id, vector, {"paper_id": chunk.paper_id, "position": chunk.position}, chunk.text))
         for pid, (vector, weight) in (paper_vectors or {}).items():
-            paper = papers[pid]
-            ids.append(paper_record_id(pid))
-            vectors.append(np.asarray(vector, dtype=np.float32))
-            metadatas.append({"paper_id": pid, "title": paper.title, "position": PAPER_POSITION,
-                              "abstract": paper.abstract, "source": paper.source,
-                              "sentences": sentences.get(pid, 0), "weight": float(weight)})
-        documents = [c.text for c in chunks] + [papers[pid].title for pid in paper_vectors or {}] if texts else None
-        for start in range(0, len(ids), UPSERT_BATCH):
-            end = start + UPSERT_BATCH
-            self.collection.upsert(ids=ids[start:end], embeddings=vectors[start:end], metadatas=metadatas[start:end],
-                                   **({"documents": documents[start:end]} if documents else {}))
+            paper, records = papers[pid], groups.setdefault(pid, [])
+            records.append((paper_record_id(pid), np.asarray(vector, dtype=np.float32), {
+                "paper_id": pid, "title": paper.title, "position": PAPER_POSITION, "abstract": paper.abstract,
+                "source": paper.source, "sentences": len(records), "weight": float(weight)}, paper.title))
+        # a paper's chunks and its record go in one batch (one transaction): a process killed between
+        # batches leaves every paper either as it was or as it is now
+        batch: list = []
+        for records in groups.values():
+            if batch and len(batch) + len(records) > UPSERT_BATCH:
+                self._upsert(batch, texts)
+                batch = []
+            batch += records
+        if batch:
+            self._upsert(batch, texts)
+
+    def _upsert(self, records: list, texts: bool) -> None:
+        ids, vectors, metadatas, documents = (list(column) for column in zip(*records))
+        self.collection.upsert(ids=ids, embeddings=vectors, metadatas=metadatas,
+                               **({"documents": documents} if texts else {}))
 
     @_guarded
     def stored_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
@@ -293,7 +302,7 @@ class ChromaStore:
 
     @_guarded
     def ids(self) -> list[str]:
-        """Every chunk id."""
+        """Every record id (sentence chunks and paper records)."""
         return self.collection.get(include=[])["ids"]
 
     @_guarded
@@ -303,7 +312,7 @@ class ChromaStore:
 
     @_guarded
     def records(self, ids: Sequence[str]) -> dict[str, list]:
-        """The stored records (vector, text, metadata) of the given chunk ids, to put back with ``restore``."""
+        """The stored records (vector, metadata) of the given ids, to put back with ``restore``."""
         records: dict[str, list] = {"ids": [], "embeddings": [], "metadatas": []}
         for start in range(0, len(ids), ID_BATCH):
             got = self.collection.get(ids=list(ids[start:start + ID_BATCH]),
@@ -314,7 +323,7 @@ class ChromaStore:
 
     @_guarded
     def restore(self, records: dict[str, list], added: Sequence[str]) -> None:
-        """Undo a write that stopped part-way: delete the ``added`` chunk ids, put ``records`` back."""
+        """Undo a write that stopped part-way: delete the ``added`` ids, put ``records`` back."""
         self.delete(added)
         for start in range(0, len(records["ids"]), UPSERT_BATCH):
             self.collection.upsert(**{key: values[start:start + UPSERT_BATCH] for key, values in records.items()})
@@ -368,7 +377,7 @@ class ChromaStore:
         """In one indexed get (a metadata filter would scan the collection, seconds at 100k chunks):
         the paper records of ``paper_ids`` and the vectors of the sentence chunks of each paper in
         ``counts`` (paper id -> number of sentences), in order. Absent records are left out."""
-        ids = [paper_record_id(pid) for pid in paper_ids] + [f"{pid}:{i}" for pid, n in counts.items() for i in range(n)]
+        ids = [paper_record_id(pid) for pid in paper_ids] + [chunk_id(pid, i) for pid, n in counts.items() for i in range(n)]
         records: dict[str, PaperRecord] = {}
         rows: dict[str, list] = {pid: [] for pid in counts}
         for start in range(0, len(ids), ID_BATCH):
@@ -383,5 +392,8 @@ class ChromaStore:
         sentences = {}
         for pid, items in rows.items():
             items.sort(key=lambda item: item[0])
-            sentences[pid] = np.asarray([v for _, v in items], dtype=np.float32).reshape(len(items), -1)
+            complete = [position for position, _ in items] == list(range(counts[pid]))
+            # row i is position i, or the paper has no usable vectors (callers then embed, or skip it)
+            sentences[pid] = np.asarray([v for _, v in items], dtype=np.float32) if complete and items else \
+                np.zeros((0, 0), dtype=np.float32)
         return records, sentences

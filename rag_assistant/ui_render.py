@@ -259,7 +259,7 @@ def render_conversation(conversation: Conversation | None, papers: int | None = 
 # ---- sources ----------------------------------------------------------------------------
 def _sim_bar(similarity: float) -> str:
     pct = max(0, min(100, round(similarity * 100)))
-    return (f'<span class="ra-sim" title="cosine similarity of the best passage to the question">'
+    return (f'<span class="ra-sim" title="semantic similarity to the question: its best sentence and the paper as a whole (cosine scale)">'
             f'<span class="ra-bar"><i style="width:{pct}%"></i></span>similarity {similarity:.2f}</span>')
 
 

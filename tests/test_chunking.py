@@ -18,7 +18,7 @@ def test_one_chunk_per_sentence_with_positional_ids():
     paper = Paper("p1", "A Title", "We propose X. It is fast (e.g. 2x). Results: 3.5% better!")
     chunks = chunk_paper(paper, word_count)
     assert [c.text for c in chunks] == split_sentences(paper.abstract)
-    assert [c.chunk_id for c in chunks] == ["p1:0", "p1:1", "p1:2"]
+    assert [c.chunk_id for c in chunks] == ["p1:s0", "p1:s1", "p1:s2"]
     assert [c.position for c in chunks] == [0, 1, 2] and {c.title for c in chunks} == {"A Title"}
 
 

@@ -199,6 +199,8 @@ def test_an_index_from_before_sentence_chunks_is_reembedded_with_every_paper(con
     assert [p.title for p in b.papers.values()] == ["Sparse Attention Paper"]
     assert b.papers[pid].abstract == LONG and b.chunk_count == 40  # one chunk per sentence
     assert b.store.count() == 41 and f"{pid}:paper" in b.store.ids()
+    assert f"{pid}:0" not in b.store.ids() and f"{pid}:1" not in b.store.ids()  # the old chunks are gone
+    assert set(b.store.collection.get(include=["documents"])["documents"]) == {None}  # and their texts
     assert b.retrieve("pruning attention heads", k=1)[0].title == "Sparse Attention Paper"
     assert np.isfinite(b.retrieve("pruning attention heads", k=1)[0].similarity)
 
