@@ -25,7 +25,9 @@ from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
 from .store import paper_record_id
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
-INDEX_VERSION = "v2"  # v2: sentence chunks and paper records (v1: 200-token chunks)
+# v3: sentence chunks ({paper_id}:s0, :s1, ...) and paper records; v2 (one commit only): the same with
+# chunk ids {paper_id}:0, ...; v1: 200-token chunks. An index of an earlier version is re-embedded.
+INDEX_VERSION = "v3"
 UNFINISHED = "unfinished re-embedding"  # the fingerprint while a re-embedding runs: an interrupted one is redone
 StreamEvent = Sources | str | Answer
 
