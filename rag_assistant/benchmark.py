@@ -293,6 +293,7 @@ def build_synthetic_index(assistant, config: Config, sentences, collection, chun
     The chunks' texts are stored too (which ingest does not do): LangChain's Chroma wrapper, the
     stock recipe's query path, reads them."""
     from .assistant import Assistant
+    from .chunking import chunk_id
     from .corpus import paper_id
     from .store import ChromaStore
     from .types import Chunk, Paper
@@ -303,7 +304,7 @@ def build_synthetic_index(assistant, config: Config, sentences, collection, chun
     for (title, ids), paper_vec in zip(collection, paper_vectors):
         pid = paper_id(title)
         papers[pid] = Paper(pid, title, " ".join(sentences[i] for i in ids), "synthetic")
-        chunks += [Chunk(f"{pid}:{n}", pid, title, sentences[i], n) for n, i in enumerate(ids)]
+        chunks += [Chunk(chunk_id(pid, n), pid, title, sentences[i], n) for n, i in enumerate(ids)]
         vectors[pid] = paper_vec
     store.upsert(chunks, chunk_vectors, papers, vectors, texts=True)
     store.mark_built()

@@ -15,6 +15,7 @@ import numpy as np
 from .config import BUNDLED_CORPUS, default_models_dir
 from .errors import CorpusError, ModelUnavailableError
 
+
 def resolve_embed_model(name: str) -> str:
     """A local directory, the model folder inside an installed package, or a hub id (online only)."""
     path = Path(name).expanduser()

@@ -155,8 +155,8 @@ class HybridRetriever:
         for rank, pid in enumerate(ranked, start=1):
             paper = self.papers.get(pid)
             title = paper.title if paper else pid
-            hits.append(Hit(pid, title, round(fused[pid], 6), dense.passage(pid), round(float(dense.scores.get(pid, 0.0)), 4),
-                            rank))
+            similarity = round(float(dense.scores.get(pid, 0.0)), 4)
+            hits.append(Hit(pid, title, round(fused[pid], 6), dense.passage(pid), similarity, rank))
         return hits
 
     def units(self, paper_id: str) -> tuple[str, ...]:
@@ -168,6 +168,7 @@ class HybridRetriever:
         if units is None:
             units = self._units[paper.abstract] = tuple(sentence_units(paper.abstract, self.embedder.count_tokens))
         return units
+
 
 class _DenseScores:
     """Papers' dense scores for one query: the records a vector query found, the rest looked up by id."""

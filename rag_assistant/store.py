@@ -24,8 +24,6 @@ from .types import Chunk, Paper
 
 UPSERT_BATCH = 4000
 ID_BATCH = 500  # SQLite caps the number of variables in one statement
-
-
 PAPER_POSITION = -1  # the paper record's "position": its sentence chunks are 0, 1, ...
 
 
@@ -52,7 +50,6 @@ class ChunkMatch:
 class PaperRecord:
     vector: np.ndarray
     weight: float
-    sentences: int
 
 
 def _chroma():
@@ -251,10 +248,9 @@ class ChromaStore:
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper],
                paper_vectors: dict[str, tuple[np.ndarray, float]] | None = None, texts: bool = False) -> None:
         """Write sentence chunks and, for each paper in ``paper_vectors``, its paper record (its
-        vector and weight, see ``chunking.paper_vector``; the paper's title, abstract, source and
-        number of sentence chunks in this call ride in its metadata: a paper is always written
-        whole). A chunk keeps only its vector, paper id and position:
-        its text is the abstract's sentence at that position (``chunking.sentence_units``), and
+        vector and weight, see ``chunking.paper_vector``; the paper's title, abstract and source ride
+        in its metadata; a paper is always written whole). A chunk keeps only its vector, paper id
+        and position: its text is the abstract's sentence at that position (``chunking.sentence_units``), and
         storing it again measured 0.9 s of the bundled collection's 7 s ingest (Chroma indexes
         documents for full-text search, which the keyword index here does not use). ``texts``: store
         them anyway, for tools that read them (LangChain's Chroma wrapper, which the benchmark's
@@ -268,7 +264,7 @@ class ChromaStore:
             paper, records = papers[pid], groups.setdefault(pid, [])
             records.append((paper_record_id(pid), np.asarray(vector, dtype=np.float32), {
                 "paper_id": pid, "title": paper.title, "position": PAPER_POSITION, "abstract": paper.abstract,
-                "source": paper.source, "sentences": len(records), "weight": float(weight)}, paper.title))
+                "source": paper.source, "weight": float(weight)}, paper.title))
         # a paper's chunks and its record go in one batch (one transaction): a process killed between
         # batches leaves every paper either as it was or as it is now
         batch: list = []
@@ -295,10 +291,6 @@ class ChromaStore:
             found += [Paper(m["paper_id"], m["title"], m.get("abstract", ""), m.get("source", ""))
                       for m in got["metadatas"]]
         return found
-
-    def abstracts(self, paper_ids: Sequence[str]) -> dict[str, str]:
-        """The stored abstract of each given paper that is indexed."""
-        return {p.paper_id: p.abstract for p in self.stored_papers(paper_ids)}
 
     @_guarded
     def ids(self) -> list[str]:
@@ -364,20 +356,18 @@ class ChromaStore:
             include=["metadatas", "distances"],
         )
         return [
-            ChunkMatch(cid, meta["paper_id"], 1.0 - float(dist), int(meta.get("position", 0)), float(meta.get("weight", 0.0)))
+            ChunkMatch(cid, meta["paper_id"], 1.0 - float(dist), int(meta.get("position", 0)),
+                       float(meta.get("weight", 0.0)))
             for cid, meta, dist in zip(result["ids"][0], result["metadatas"][0], result["distances"][0])
         ]
-
-    def paper_records(self, paper_ids: Sequence[str]) -> dict[str, PaperRecord]:
-        """The paper records of the given papers (absent ones are left out), looked up by id."""
-        return self.lookup(paper_ids, {})[0]
 
     @_guarded
     def lookup(self, paper_ids: Sequence[str], counts: dict[str, int]) -> tuple[dict[str, PaperRecord], dict]:
         """In one indexed get (a metadata filter would scan the collection, seconds at 100k chunks):
         the paper records of ``paper_ids`` and the vectors of the sentence chunks of each paper in
         ``counts`` (paper id -> number of sentences), in order. Absent records are left out."""
-        ids = [paper_record_id(pid) for pid in paper_ids] + [chunk_id(pid, i) for pid, n in counts.items() for i in range(n)]
+        ids = [paper_record_id(pid) for pid in paper_ids]
+        ids += [chunk_id(pid, i) for pid, n in counts.items() for i in range(n)]
         records: dict[str, PaperRecord] = {}
         rows: dict[str, list] = {pid: [] for pid in counts}
         for start in range(0, len(ids), ID_BATCH):
@@ -385,8 +375,7 @@ class ChromaStore:
             for vector, meta in zip(got["embeddings"], got["metadatas"]):
                 pid, position = meta["paper_id"], int(meta.get("position", 0))
                 if position == PAPER_POSITION:
-                    records[pid] = PaperRecord(np.asarray(vector, dtype=np.float32), float(meta.get("weight", 0.0)),
-                                               int(meta.get("sentences", 0)))
+                    records[pid] = PaperRecord(np.asarray(vector, dtype=np.float32), float(meta.get("weight", 0.0)))
                 elif pid in rows:
                     rows[pid].append((position, vector))
         sentences = {}

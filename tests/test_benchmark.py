@@ -127,6 +127,9 @@ def test_synthetic_index_serves_both_systems(papers, assistant, config, tmp_path
                                                          paper_vectors, tmp_path / "synthetic" / "chroma")
     assert chunks == 300 and big.chunk_count == 300 and len(big.papers) == len(collection)
     title, ids = collection[5]
+    pid = next(p for p, paper in big.papers.items() if paper.title == title)
+    stored = big.store.lookup([], {pid: len(ids)})[1][pid]  # under the ids retrieval looks them up by
+    assert stored.shape == (len(ids), big.embedder.dimension)
     hits = big.retrieve(sentences[ids[0]], k=5)
     assert title in [h.title for h in hits] and all(h.text for h in hits)
     stock = benchmark._open_stock(None, big.embedder.model_path, client=big.store.client, collection="synthetic")

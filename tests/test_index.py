@@ -257,7 +257,7 @@ def test_an_ingest_that_fails_part_way_changes_nothing(config, tmp_path, tiny_co
     monkeypatch.undo()
     after = a.store.collection.get(include=["documents"])
     assert sorted(zip(after["ids"], after["documents"])) == sorted(zip(before["ids"], before["documents"]))
-    assert a.store.abstracts([speech.paper_id]) == {speech.paper_id: speech.abstract}
+    assert [p.abstract for p in a.store.stored_papers([speech.paper_id])] == [speech.abstract]
     assert len(Assistant.from_config(cfg, build_if_missing=False).papers) == 3
 
 
