@@ -96,3 +96,27 @@ def expand(name: str, text: str) -> str | None:
         if span and (_spells(letters, span) or loose):
             return after.group(1).strip()
     return None
+
+
+def spelled_out(name: str, text: str) -> bool:
+    """Whether a text spells out an abbreviation without defining it: "FID" in a text that says
+    "Fréchet Inception Distance", "RCT" in one about a "randomised controlled trial".
+
+    >>> spelled_out("FID", "We report the Frechet Inception Distance on CIFAR-10.")
+    True
+    >>> spelled_out("RCT", "A randomised controlled trial of 1,204 participants."), spelled_out("RCT", "A cohort.")
+    (True, False)
+    """
+    letters = _letters(name)
+    if not 2 <= len(letters) <= 8 or not any(ch.isupper() for ch in name):
+        return False
+    words = _WORD.findall(text)
+    initials = [w[0].lower() for w in words]
+    for start, first in enumerate(initials):
+        if first != letters[0]:
+            continue
+        for size in range(2, min(len(letters) + 3, _MAX_WORDS) + 1):
+            span = words[start:start + size]
+            if len(span) == size and span[-1].lower() not in _SMALL and _spells(letters, span):
+                return True
+    return False

@@ -1,4 +1,4 @@
-"""Answer construction: abstention, evidence, prompt, verified citations, extractive fallback."""
+"""The answer text: abstention, the prompt, the model's verified claim, quotes and citations."""
 from __future__ import annotations
 
 import re
@@ -6,253 +6,29 @@ from dataclasses import replace
 from typing import Sequence
 
 from .acronyms import expand
+from .answerability import Decision
 from .chunking import ABBREVIATIONS, split_sentences
 from .citations import Verified, figures, strip_markers
-from .evidence import CONTRIBUTION, METRIC_NAMES, Source, asks_for_quantity
-from .terms import content_words, mentions, name_terms
+from .evidence import CONTRIBUTION, Source
 from .prompts import render
+from .terms import content_words, mentions, name_terms
 from .types import Citation, Hit
 
 NOT_COVERED = "The collection does not cover this question."
-_LIST_QUESTION = re.compile(
-    r"\b(which|what|list|name|find|show|any|are there)\b[^?]*\b(papers|works|studies|articles|methods)\b"
-    r"|\bpapers\b[^?]*\b(about|on|that|which|discuss|address|propose|study)\b",
-    re.IGNORECASE,
-)
-# asked for in so many words: "list all of it", "all of them", "every paper", "which papers"
-_LIST_ASKED = re.compile(
-    r"\b(list|name|give me|show me)( them| it| these| those)? all\b|\ball of (it|them|those|these)\b"
-    r"|\bevery (paper|work|study|article)\b|\b(which|what|any|are there|list( the)?) (papers|works|studies|articles)\b",
-    re.IGNORECASE,
-)
-_ONE_PAPER = re.compile(r"\b(which|what) (single )?(paper|work|study|article|publication)\b(?!s)", re.IGNORECASE)
+INSTRUCTION = ("That reads as an instruction to the assistant, not a question about the papers; "
+               "ask about what the collection's papers did or found.")
 
 
-def is_list_question(question: str) -> bool:
-    """'Which papers discuss X?' style questions get every relevant paper listed. One that asks
-    for a single paper is not a list for naming others on the way ("Which paper studies X?",
-    "... taken from decades of computer-vision papers?"), unless it asks for all of them.
-
-    >>> is_list_question("Which papers discuss diffusion distillation?"), is_list_question("Which paper proposes X?")
-    (True, False)
-    >>> is_list_question("Which paper studies X?"), is_list_question("Is there work on X? List all of it.")
-    (False, True)
-    """
-    if _LIST_ASKED.search(question):
-        return True
-    return bool(_LIST_QUESTION.search(question)) and not _ONE_PAPER.search(question)
-
-
-_PAPER_QUESTION = re.compile(
-    _ONE_PAPER.pattern
-    + r"|\b(is there|was there|do you know|i remember|i recall|looking for|does anything|does any paper)\b"
-    r"[^?]*\b(paper|work|study|article|publication|collection|research)\b(?!s)"
-    r"|\bwhich one\b",
-    re.IGNORECASE,
-)
-
-
-def is_paper_question(question: str) -> bool:
-    """'Which paper does X?' asks for one paper: the answer is that paper and its own sentences.
-
-    >>> is_paper_question("Which paper proposes CUBER?"), is_paper_question("What accuracy does BiT get?")
-    (True, False)
-    >>> is_paper_question("Is there work on unlearning a source task?"), is_paper_question("Which papers use CLIP?")
-    (True, False)
-    """
-    return bool(_PAPER_QUESTION.search(question)) and not is_list_question(question)
-
-
-_HOW_MANY = re.compile(r"\bhow (many|much) ((?:[\w-]+ ){0,3}?)([\w-]+)(?= (?:of|per|does|do|did|is|are|was|were|"
-                       r"has|have|had|can|could|would|will|in|on|for|to|with|from|at|by|used?)\b|[?,.]|$)",
-                       re.IGNORECASE)
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-                 r"thousands?|millions?|billions?|trillions?|single|double|twice|half")
-_NUMBER = re.compile(r"\d|\b(" + _NUMBER_WORDS + r")\b", re.IGNORECASE)
-_AUXILIARY = frozenset("does do did is are was were has have had can could would will should the a an it they this "
-                       "that".split())
-_NOT_A_NOUN = frozenset("more less fewer faster slower higher lower better worse larger smaller bigger longer shorter "
-                        "further greater".split())
-
-
-def _singular(word: str) -> str:
-    word = word.lower().replace("-", " ")
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") and len(word) > 3 else word
-
-
-_QUANTITY = re.compile(r"\b(how (many|much|long|large|big)|by how much|"
-                       r"what (percentage|fraction|proportion|share|ratio|speed-?up)|"
-                       r"what (?:[\w-]+ ){0,2}(" + METRIC_NAMES + r") (?:does|did|do|is|was)\b)", re.IGNORECASE)
-_FIGURE = re.compile(_NUMBER.pattern + r"|\borders? of magnitude\b|\b\w+fold\b", re.IGNORECASE)
-# training details that abstracts rarely give: a question about one of them that the abstract never
-# names is a question about the full paper
-_DETAIL = re.compile(r"\b(learning[- ]?rates?|batch[- ]?sizes?|weight[- ]?decay|dropout|warm[- ]?up|momentum|"
-                     r"optimi[sz]ers?|epochs?|training steps|random seeds?|capacity factors?|label smoothing|"
-                     r"gradient clipping|(?:GPU|TPU)[- ]?(?:hours?|days?))\b", re.IGNORECASE)
-
-
-def _detail_key(term: str) -> str:
-    key = re.sub(r"[- ]", "", term.lower()).replace("optimis", "optimiz")
-    return key[:-1] if key.endswith("s") else key
-
-
-def unstated_quantity(question: str, abstract: str) -> str | None:
-    """What a question asks for that the abstract cannot give, said as the end of a sentence
-    ("The abstracts of the closest papers ..."), or None. Three cases: a "how many X" whose X no
-    sentence with a number mentions; a training detail (learning rate, batch size, epochs, ...)
-    the abstract never names; a "how much / what fraction" question to an abstract without a
-    single figure. The collection cannot answer these, so the assistant says so instead of
-    quoting a number from a neighbouring sentence.
-
-    >>> unstated_quantity("How many hours of speech was it trained on?", "We train on 960 hours of speech.")
-    >>> unstated_quantity("How many GPU-days did it take?", "It reaches 80% accuracy.")
-    'give no number of GPU-days'
-    >>> unstated_quantity("How much faster is it?", "It is fast.")  # no figure at all
-    'give no figures'
-    >>> unstated_quantity("How much faster is it?", "It is three orders of magnitude faster.")
-    >>> unstated_quantity("What learning rate and batch size did they use?", "A batch size of 4096 helps.")
-    'do not state the learning rate'
-    >>> unstated_quantity("Which optimiser did they use?", "We use the Adam optimizer.")
-    >>> unstated_quantity("What top-1 accuracy does it report?", "It beats EfficientNet in accuracy.")
-    'give no figures'
-    """
-    return _unstated_count(question, abstract) or _unstated_detail(question, abstract)
-
-
-def _unstated_count(question: str, abstract: str) -> str | None:
-    match = _HOW_MANY.search(question)
-    if not match:
-        return None
-    words = (match.group(2) + match.group(3)).lower().split()
-    if words[0] in _NOT_A_NOUN or (match.group(1).lower() == "much" and words[0].endswith("er")) \
-            or any(w in _AUXILIARY for w in words):
-        return None  # "how much faster", "how much does X change": not a count of something
-    noun = match.group(3)
-    stem = _singular(noun)
-    stated = any(_states_count(sentence, stem) for sentence in split_sentences(abstract) if _NUMBER.search(sentence))
-    return None if stated else f"give no number of {noun}"
-
-
-# one word that is a count: "64", "(64)", "3.5k", "1.2B", "thousands"
-_COUNT_WORD = re.compile(r"^[(\[~≈<>]*(?:\d[\d.,]*(?:%|x|×|k|m|b|bn)?|" + _NUMBER_WORDS + r")[)\],.;:]*$",
-                         re.IGNORECASE)
-
-
-def _states_count(sentence: str, stem: str, before: int = 4, after: int = 3) -> bool:
-    """Whether a sentence gives a number for ``stem`` (a singular noun, "gpu day"): a number word
-    at most ``before`` words ahead of it or ``after`` words behind it ("64 experts", "960-hour",
-    "experts (64)"). A digit inside a name is not a count of it: "Mixture-of-Experts (ST-MoE-32B)".
-
-    >>> _states_count("We route each token to 2 of 64 experts.", "expert")
-    True
-    >>> _states_count("A 32B dense model (Stable and Transferable Mixture-of-Experts or ST-MoE-32B).", "expert")
-    False
-    >>> _states_count("We pre-train on 960-hour LibriSpeech.", "hour")
-    True
-    >>> _states_count("It uses thousands of GPU-days.", "gpu day")
-    True
-    """
-    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", sentence.lower())  # "mixture-of-experts", "gpu-days"
-    for m in re.finditer(re.escape(stem), text):
-        head, tail = text[:m.start()].split(), text[m.end():].split()
-        if head and not text[m.start() - 1].isspace() and re.match(r"\d", head[-1]):
-            return True  # "960-hour"
-        rest = tail[:after + 1] if tail and not text[m.end():m.end() + 1].isspace() else tail[:after]
-        if any(_COUNT_WORD.match(w) for w in head[-before:] + rest):
-            return True
-    return False
-
-
-def _unstated_detail(question: str, abstract: str) -> str | None:
-    named = {_detail_key(m.group(0)) for m in _DETAIL.finditer(abstract)}
-    missing = [m.group(0).lower() for m in _DETAIL.finditer(question) if _detail_key(m.group(0)) not in named]
-    if missing:
-        return "do not state the " + " or the ".join(dict.fromkeys(missing))
-    if _QUANTITY.search(question) and not _FIGURE.search(abstract):
-        return "give no figures"
-    return None
-
-
-_OVERVIEW = re.compile(
-    r"\b(summar\w*|gist|overview|takeaway|tl;?dr|conclu\w*|argu\w*|explain\w*|describe|idea|contributions?|"
-    r"what (is|are) (?!the (number|size|value|rate|accuracy|score))|what does \S+ (do|stand for|mean)|how does \S+ work|"
-    r"tell me about)\b",
-    re.IGNORECASE,
-)
-# "What does the paper on X find / cover?", "the key findings of X": what the paper did, as a whole
-_OVERVIEW_WHOLE = re.compile(
-    r"\bwhat (does|do|did) (the |this |that )?(paper|study|work|survey|article|authors?|they)\b.{0,150}\b(find|cover|"
-    r"show|propose|offer|contribute|reveal|demonstrate|claim|study|investigate|present|introduce)\s*\?\s*$"
-    r"|\b(main|key) (findings|results|points|ideas|lessons|insights)\b", re.IGNORECASE)
-
-
-_COMPARE = re.compile(r"\b(compare|comparison of|differ|differs|different from|difference|differences|"
-                      r"versus|vs\.?|contrast|in common|both)\b", re.IGNORECASE)
-
-
-def is_compare_question(question: str) -> bool:
-    """'How does X differ from Y?': the answer needs both papers, not just the best match.
-    ("X needs 10x less data compared with Y" is a fact about X, so "compared with" is no trigger.)
-
-    >>> is_compare_question("How does TERA differ from APC?"), is_compare_question("Compare CUT and CycleGAN.")
-    (True, True)
-    >>> is_compare_question("How much compute does UniVLA need compared with OpenVLA?")
-    False
-    """
-    return bool(_COMPARE.search(question))
-
-
-def wants_overview(question: str) -> bool:
-    """'What is X?', 'How does X work?', 'Summarize...': answered from more of the abstract.
-
-    >>> wants_overview("Summarize the T5 study."), wants_overview("What is CUBER?")
-    (True, True)
-    >>> wants_overview("How many layers can be removed?"), wants_overview("What is the accuracy on VTAB?")
-    (False, False)
-    >>> wants_overview("What does the paper on invariance in transfer learning find?")
-    True
-    >>> wants_overview("What does the paper find about accuracy on ImageNet?")
-    False
-    >>> wants_overview("What does the ablation study show?"), wants_overview("How much faster is it, and what did they find?")
-    (False, False)
-    """
-    return bool(_OVERVIEW.search(question)
-                or (_OVERVIEW_WHOLE.search(question) and not asks_for_quantity(question)))
-
-
-def prefer_stated_count(question: str, hits: Sequence[Hit], papers: dict, closeness: float = 0.9):
-    """Returns (hits, None), or (hits, what the abstracts do not state) when the collection
-    cannot answer, so the assistant abstains instead of quoting a number from a neighbouring
-    sentence. For a "how many X ...?" question, among the papers retrieval can hardly tell apart
-    (fused score within 10% of the best, top 3), the first one whose abstract gives a number for
-    X goes first. A training detail or a figure the top paper's abstract does not give is not
-    looked for in its neighbours: they are about other work.
-    """
-    if not hits:
-        return list(hits), None
-    hits = list(hits)
-    close = [h for h in hits[:3] if h.paper_id in papers and h.score >= closeness * hits[0].score]
-    if not close:
-        return hits, None
-    missing = [_unstated_count(question, papers[h.paper_id].abstract) for h in close]
-    if missing[0] is not None:
-        stating = [h for h, m in zip(close, missing) if m is None]
-        if not stating:
-            return hits, missing[0]
-        reordered = [stating[0]] + [h for h in hits if h is not stating[0]]
-        hits = [replace(h, rank=rank) for rank, h in enumerate(reordered, start=1)]
-    top = papers.get(hits[0].paper_id)
-    return hits, _unstated_detail(question, top.abstract) if top else None
-
-
-def abstention_text(nearest: Sequence[Hit], missing_names: Sequence[str] = (), unstated: str | None = None) -> str:
+def abstention_text(nearest: Sequence[Hit], decision: Decision | None) -> str:
+    """Why the assistant does not answer, and the nearest papers (which are not evidence).
+    ``decision`` None: the question was an instruction, not a question."""
+    if decision is None:
+        return INSTRUCTION
     lines = [NOT_COVERED]
-    if missing_names:
-        lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in missing_names) + ".")
-    if unstated and nearest:
-        lines.append(f"The abstracts of the closest papers {unstated}.")
+    if decision.missing_names:
+        lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in decision.missing_names) + ".")
+    elif decision.no_figures and nearest:
+        lines.append("The abstracts of the closest papers give no figures.")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -17,19 +18,36 @@ from . import answering
 from .chunking import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, chunk_papers, paper_vector
 from .citations import MarkerFilter, verify
 from .config import Config, apply_offline_env, check_data_dir
-from .conversation import History, standalone_query
+from .answerability import Answerability, Decision, Model, load_model
+from .conversation import History, is_follow_up, standalone_query
 from .corpus import corpus_files, load_corpus_checked
 from .errors import ConfigError, CorpusError, IndexMissingError, InvalidQuestionError
 from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
-from .retrieval import HybridRetriever, KeywordIndex, assess_relevance
+from .retrieval import HybridRetriever, KeywordIndex
+from .routing import QuestionKind, classify
 from .store import paper_record_id
 from .types import Answer, Hit, IngestReport, Paper, Sources, Timings
 
-# v3: sentence chunks ({paper_id}:s0, :s1, ...) and paper records; v2 (one commit only): the same with
-# chunk ids {paper_id}:0, ...; v1: 200-token chunks. An index of an earlier version is re-embedded.
-INDEX_VERSION = "v3"
+# The layout of the index: sentence chunks ({paper_id}:s0, :s1, ...) as Bling Fire splits them, and
+# paper records. An index of an earlier version is re-embedded when opened.
+INDEX_VERSION = "v4"
+TERM_IDF = 0.4  # idf scaled to 0..1: log(n / df) / log(n) >= 0.4 is df <= n^0.6 (15% of 282 papers)
 UNFINISHED = "unfinished re-embedding"  # the fingerprint while a re-embedding runs: an interrupted one is redone
 StreamEvent = Sources | str | Answer
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A question routed, its papers retrieved, and the decision whether to answer it (None: an
+    instruction, not a question)."""
+
+    question: str
+    kind: QuestionKind
+    query: str
+    hits: tuple[Hit, ...]
+    question_vector: np.ndarray
+    decision: Decision | None
+    retrieval_s: float
 
 
 class Assistant:
@@ -47,6 +65,27 @@ class Assistant:
             config.dense_candidates, config.keyword_candidates, config.rrf_k,
         )
         self.sentences = SentenceIndex(embedder, papers, store)
+        self._answerability_model = self._calibration_model()
+        self.answerability = Answerability(self._answerability_model, self.retriever.keyword, papers, self.sentences)
+
+    def _calibration_model(self) -> Model:
+        """The collection's own calibration (``rag-assistant calibrate``) when it has one, else the
+        model fitted on the bundled collection's labelled questions."""
+        from .calibration import calibration_path
+
+        path = calibration_path(self.config)
+        if path.exists():
+            try:
+                return Model.load(path)
+            except (OSError, ValueError, TypeError, KeyError):
+                print(f"note: the calibration file {path} is unreadable; using the default one "
+                      "(run `rag-assistant calibrate` to redo it)", file=sys.stderr)
+        return load_model()
+
+    def use_model(self, model: Model) -> None:
+        """Decide answerability with this model from now on (calibration, evaluation)."""
+        self._answerability_model = model
+        self.answerability = Answerability(model, self.retriever.keyword, self.papers, self.sentences)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -200,6 +239,7 @@ class Assistant:
         self.retriever.papers = papers
         self.retriever.keyword = KeywordIndex(list(papers.values()))
         self.sentences = SentenceIndex(self.embedder, papers, self.store)
+        self.answerability = Answerability(self._answerability_model, self.retriever.keyword, papers, self.sentences)
 
     @property
     def chunk_count(self) -> int:
@@ -237,8 +277,7 @@ class Assistant:
     def standalone_query(self, question: str, history: History) -> str:
         """The retrieval query for a follow-up: the question plus the conversation's paper(s)."""
         titles = [p.title for p in self.papers.values()]
-        probe = lambda q: max((h.similarity for h in self.retriever.search(q, k=3)), default=0.0)  # noqa: E731
-        return standalone_query(question, history, titles, similarity=probe)
+        return standalone_query(question, history, titles)
 
     def as_retriever(self, k: int = 4):
         """This retriever as a LangChain ``BaseRetriever``."""
@@ -268,37 +307,48 @@ class Assistant:
         assert answer is not None
         return answer
 
-    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[StreamEvent]:
-        """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``."""
+    def assess(self, question: str, history: History = (), k: int = 10, exclude: Sequence[str] = ()) -> Assessment:
+        """Route, retrieve and decide whether to answer, without answering. ``exclude``: paper ids
+        to leave out of retrieval, as if the collection lacked them (calibration)."""
         start = time.perf_counter()
         question = self._check(question)
         history = _check_history(history)[-4:]
+        kind = classify(question)
         query = self.standalone_query(question, history)
-        k = 10 if k is None else _check_k(k)
-        hits = self.retriever.search(query, k=k)
+        hits = self.retriever.search(query, k=k + len(exclude))
+        if exclude:
+            kept = [h for h in hits if h.paper_id not in set(exclude)][:k]
+            hits = [replace(h, rank=rank) for rank, h in enumerate(kept, start=1)]
         retrieval_s = time.perf_counter() - start
-        listing = answering.is_list_question(question)
-        floor = max(self.config.abstain_similarity, self.config.list_abstain_similarity if listing else 0.0)
-        relevance = assess_relevance(question, hits, self.papers, floor)
-        unstated = None
-        if relevance.covered and not listing:
-            hits, unstated = answering.prefer_stated_count(question, hits, self.papers)
-        abstain = not relevance.covered or unstated is not None
-        yield Sources(tuple(hits), query, abstain)
-        if abstain:
-            text = answering.abstention_text(hits, relevance.missing_names, unstated)
-            yield text
-            total = time.perf_counter() - start
-            yield Answer(question, text, (), tuple(hits), True, query, "abstained", Timings(retrieval_s, total, total))
-            return
-        yield from self._answer(question, query, hits, start, retrieval_s)
-
-    def _answer(self, question, query, hits, start, retrieval_s) -> Iterator[StreamEvent]:
-        cfg = self.config
         # the query found the papers; the question itself picks their sentences (a follow-up's
         # query carries the earlier paper's title, which would favour the title-like sentence)
         question_vector = self.embedder.embed_query(question)
-        if answering.is_list_question(question):
+        decision = None
+        if kind is not QuestionKind.INSTRUCTION:
+            decision = self.answerability.decide(question, kind, hits, question_vector,
+                                                 follow_up=bool(history) and is_follow_up(question))
+        return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
+
+    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[StreamEvent]:
+        """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``."""
+        start = time.perf_counter()
+        a = self.assess(question, history, 10 if k is None else _check_k(k))
+        decision, hits = a.decision, list(a.hits)
+        if decision is None or not decision.answer:
+            yield Sources(a.hits, a.query, True)
+            text = answering.abstention_text(hits, decision)
+            yield text
+            total = time.perf_counter() - start
+            yield Answer(a.question, text, (), a.hits, True, a.query, "abstained",
+                         Timings(a.retrieval_s, total, total), decision.probability if decision else 0.0)
+            return
+        yield Sources(a.hits, a.query, False)
+        yield from self._answer(a.question, a.kind, a.query, hits, a.question_vector, decision.probability, start,
+                                a.retrieval_s)
+
+    def _answer(self, question, kind, query, hits, question_vector, confidence, start, retrieval_s):
+        cfg = self.config
+        if kind is QuestionKind.LIST:
             chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
                                                cfg.list_min_score)
             # "... ? Compare what they were evaluated on.": each paper also says that, and what it found
@@ -311,31 +361,31 @@ class Assistant:
             result, mode = answering.list_answer(sources, every=bool(asks)), "list"
             yield result.text
             first = time.perf_counter() - start
-        elif answering.is_paper_question(question):
+        elif kind is QuestionKind.WHICH_PAPER:
             sources = select_sources(hits[:1], self.sentences, question, question_vector, 1, cfg.paper_sentences,
                                      per_paper=cfg.paper_sentences - 1, cover=True)
             result, mode = answering.paper_answer(sources), "paper"
             yield result.text
             first = time.perf_counter() - start
         else:
-            result, mode, first = yield from self._grounded(question, question_vector, hits, start)
+            result, mode, first = yield from self._grounded(question, kind, question_vector, hits, start)
         total = time.perf_counter() - start
         yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
-                     Timings(retrieval_s, first, total))
+                     Timings(retrieval_s, first, total), confidence)
 
-    def _grounded(self, question, question_vector, hits, start):
+    def _grounded(self, question, kind, question_vector, hits, start):
         """An ordinary question: the model's verified first sentence (or a bare answer span it
         copied), then the rest of the evidence verbatim; the evidence alone when nothing the
         model wrote verifies, or with no model. Returns (Verified, mode, first-token seconds)."""
         cfg = self.config
-        overview = answering.wants_overview(question)
-        sources, compare = self._evidence(question, question_vector, hits, overview)
+        overview = kind is QuestionKind.OVERVIEW
+        sources, compare = self._evidence(question, kind, question_vector, hits)
         result, mode, first = None, "extractive", 0.0
         generator = self.generator
         if generator is not None:
             shown = answering.prompt_sources(sources, cfg.prompt_sentences)
             raw, first = yield from self._generate(generator, question, shown, start)
-            result, mode = verify(raw, sources, self.sentences, self.embedder, question), "generated"
+            result, mode = verify(raw, sources, self.sentences, self.embedder, question, self._is_term), "generated"
             if not result.citations:  # "86.3%": a bare answer span copied from the evidence
                 result = answering.span_answer(raw, shown) or result
         budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
@@ -352,13 +402,19 @@ class Assistant:
             first = time.perf_counter() - start
         return result, mode, first
 
-    def _evidence(self, question, question_vector, hits, overview: bool):
+    def _is_term(self, word: str) -> bool:
+        """A word rare enough in the collection (in at most about one paper in ten) to name a subject."""
+        stems = self.retriever.keyword.stems(word)
+        return bool(stems) and self.retriever.keyword.idf(stems[0]) >= TERM_IDF
+
+    def _evidence(self, question, kind, question_vector, hits):
         """Numbered sources for an ordinary question, and whether it compares two papers: both
         papers for a comparison (when retrieval puts them close), else the focused top paper(s);
         more sentences for "what is X / summarize X"."""
         cfg = self.config
+        overview = kind is QuestionKind.OVERVIEW
         pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
-        compare = answering.is_compare_question(question) and len(pair) == 2
+        compare = kind is QuestionKind.COMPARE and len(pair) == 2
         if compare:
             focused, budget = pair, 2 * cfg.compare_sentences
         else:
@@ -407,8 +463,6 @@ def _built_with(location: str, fingerprint: str | None) -> str:
 
 def _renumber(source, hits: Sequence[Hit]):
     """Number a source by its rank among all hits, so [n] always means sources[n-1]."""
-    from dataclasses import replace
-
     return replace(source, number=hits.index(source.hit) + 1)
 
 

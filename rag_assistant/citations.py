@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from .chunking import split_sentences
 from .evidence import SentenceIndex, Source
-from .terms import content_words
+from .terms import content_words, mentions, name_terms
 from .types import Citation
 
 MARKER = re.compile(r"\s*\[\s*(?:sources?\s*)?(\d+(?:\s*[,;–-]\s*(?:sources?\s*)?\d+)*)\s*\]", re.IGNORECASE)
@@ -131,11 +132,83 @@ _FILLER = frozenset("several way ways various many different number aspect aspec
                     "respect respects regard regards manner kind kinds type types".split())
 
 
-def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, question: str = "") -> Verified:
+_FIRST_PERSON = ((r"\bWe\b", "The authors"), (r"\bwe\b", "the authors"), (r"\bOur\b", "Their"),
+                 (r"\bour\b", "their"), (r"\bOurs\b", "Theirs"), (r"\bours\b", "theirs"), (r"\bus\b", "them"))
+
+
+def third_person(claim: str) -> str:
+    """The abstract's first person, said of the paper: the answer speaks about the authors.
+
+    >>> third_person("We show that our method beats theirs.")
+    'The authors show that their method beats theirs.'
+    """
+    for pattern, replacement in _FIRST_PERSON:
+        claim = re.sub(pattern, replacement, claim)
+    return claim
+
+
+_CAPITALIZED = re.compile(r"(?<=\s)[A-Z][a-z]{2,}(?:-[A-Za-z]+)*\b")
+
+
+def unfounded_terms(claim: str, evidence: str, question: str = "",
+                    is_term: Callable[[str], bool] = lambda word: True) -> list[str]:
+    """What a claim names that its evidence does not: a name (acronym, model, proper noun), or a
+    word it took from the question that is a term (``is_term``: in the collection, one rare enough
+    to say what the question is about). "BiT reaches 87.5%" cited to a sentence about ViT puts the
+    question's subject into another method's result.
+
+    >>> unfounded_terms("BiT reaches 87.5% top-1.", "ViT reaches 87.5% top-1 on ImageNet.", "What does BiT reach?")
+    ['BiT']
+    >>> unfounded_terms("The trial enrolled 1,204 adults.", "We enrolled 1,204 adults in a trial.", "How many adults?")
+    []
+    >>> unfounded_terms("It lowers mortality in Kenya.", "It lowers mortality.", "Did it lower mortality in Kenya?")
+    ['Kenya']
+    """
+    lowered = evidence.lower()
+    body = claim.split(" ", 1)[1] if " " in claim else ""  # a capital opening the sentence names nothing
+    names = list(dict.fromkeys(name_terms(claim) + _CAPITALIZED.findall(" " + body)))
+    missing = [n for n in names if not mentions(lowered, n)]
+    from_question = content_words(claim) & content_words(question)
+    have = _stems(content_words(evidence))
+    missing += [w for w in sorted(from_question) if _stems({w}).isdisjoint(have) and w not in _GENERIC
+                and is_term(w) and not any(w.lower() == m.lower() for m in missing)]
+    return missing
+
+
+def _stems(words) -> set[str]:
+    import Stemmer
+
+    return set(Stemmer.Stemmer("english").stemWords(sorted(words)))
+
+
+def _generic() -> frozenset[str]:
+    from .routing import vocabulary
+
+    return frozenset(vocabulary()["answerability"]["generic"])
+
+
+_GENERIC = _generic()
+
+
+def mid_phrase(claim: str) -> bool:
+    """A claim that starts mid-phrase, copied from inside a sentence ("promotes the emergence of
+    ..."), is no sentence of its own.
+
+    >>> mid_phrase("promotes the emergence of deep features."), mid_phrase("word2vec learns vectors.")
+    (True, False)
+    """
+    first = claim.lstrip(" \"'(").split(" ", 1)[0]
+    return bool(first) and first[0].islower() and not name_terms(first) and not any(ch.isdigit() for ch in first)
+
+
+def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, question: str = "",
+           is_term: Callable[[str], bool] = lambda word: True) -> Verified:
     """Keep only sentences whose citations are supported; attribute or drop uncited claims.
     A claim is supported by a source only if every number it states occurs in that paper.
     A sentence that only restates the question (fewer than two content words of its own) says
-    nothing, however similar it is to the evidence, and is dropped too."""
+    nothing, however similar it is to the evidence, and is dropped too; so is one that starts
+    mid-phrase, and one that names something (or uses a word of the question) that the evidence it
+    cites lacks (``unfounded_terms``). Kept claims speak of the authors, not as them."""
     by_number = {s.number: s for s in sources}
     titles = [s.hit.title for s in sources]
     claims = [(c, m) for c, m in _claims(strip_source_echo(text, titles)) if c]
@@ -149,7 +222,7 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, que
     asked = content_words(question) | _FILLER
     for (claim, markers), text, vector in zip(claims, bare, vectors):
         words = content_words(text)
-        if len(words) < 3 or len(words - asked) < 2:  # a bare title, a connective, the question again
+        if len(words) < 3 or len(words - asked) < 2 or mid_phrase(claim):  # a title, a connective, the question
             dropped += 1
             continue
         claim_figures = figures(text)
@@ -158,17 +231,24 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, que
         if not numbers:
             best = max(supports, key=lambda n: supports[n].cosine)
             numbers = [best] if (supports[best].ok if markers else supports[best].strong) else []
-        if not numbers:
+        grounds = " ".join(_grounds(by_number[n], supports[n].sentence) for n in numbers)
+        if not numbers or unfounded_terms(claim, grounds, question, is_term):
             dropped += 1
             continue
         for n in numbers:
             cited.setdefault(n, []).append(supports[n].sentence)
-        kept.append(claim.rstrip() + " " + "".join(f"[{n}]" for n in numbers))
+        kept.append(third_person(claim.rstrip()) + " " + "".join(f"[{n}]" for n in numbers))
     citations = tuple(
         Citation(by_number[n].hit.paper_id, by_number[n].hit.title, tuple(dict.fromkeys(cited[n])), n)
         for n in sorted(cited)
     )
     return Verified(_join(kept), citations, len(kept), dropped)
+
+
+def _grounds(source: Source, supporting: str) -> str:
+    """What a claim citing ``source`` may rest on: the paper's title, its evidence sentences and the
+    sentence that supports the claim best."""
+    return " ".join([source.hit.title, *(e.sentence for e in source.evidence), supporting])
 
 
 def _join(sentences: list[str]) -> str:

@@ -50,6 +50,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("-k", type=int, default=10, help="number of papers (default 10)")
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("calibrate", parents=[common], help="fit when to abstain, for this collection")
+    p.add_argument("--papers", type=int, default=120, help="papers to derive questions from (default 120)")
+    p.add_argument("--questions", nargs="+", type=_path,
+                   help="labelled question files: fit on them instead (how the packaged model is made)")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="tune",
+                   help="with --questions: which half of each file to fit on (default tune)")
+    p.add_argument("--out", type=_path, help="with --questions: where to write the model")
     p = sub.add_parser("chat", parents=[common], help="serve the chat web UI on 127.0.0.1")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
@@ -87,12 +94,40 @@ def cmd_ingest(args) -> int:
     print(f"Indexed {report.papers} papers from {report.files} file(s): {report.chunks} chunks "
           f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s. "
           f"Index: {assistant.store.location} ({len(assistant.papers)} papers in total)")
+    if args.paths:
+        from .calibration import needs_calibration, calibrate
+
+        if needs_calibration(assistant):
+            print("Calibrating when to abstain on this collection's own questions (`rag-assistant calibrate` "
+                  "redoes it)...", file=sys.stderr)
+            try:
+                model = calibrate(assistant, progress=True)
+                print(f"Calibrated: {model.origin}", file=sys.stderr)
+            except ValueError as exc:
+                print(f"note: {exc}", file=sys.stderr)
     if report.conflicting_titles:
         print(f"note: {len(report.conflicting_titles)} title(s) came more than once with different abstracts; "
               f"the first copy of each was kept: {_titles(report.conflicting_titles)}", file=sys.stderr)
     if report.updated_titles:
         print(f"note: {len(report.updated_titles)} paper(s) already in the index came with a different abstract; "
               f"the new one replaced the old: {_titles(report.updated_titles)}", file=sys.stderr)
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibration import calibrate, calibration_path, fit_labelled
+
+    if args.papers < 5:
+        raise RagAssistantError("--papers must be at least 5")
+    assistant = _assistant(args)
+    if args.questions:
+        model = fit_labelled(assistant, args.questions, args.split)
+        out = args.out or calibration_path(assistant.config)
+        model.save(out)
+    else:
+        model = calibrate(assistant, papers=args.papers, progress=True)
+        out = calibration_path(assistant.config)
+    print(f"Answerability model written to {out}: {model.origin}")
     return 0
 
 
@@ -144,7 +179,7 @@ def cmd_bench(args) -> int:
     return bench_main(args.rest, _config(args))
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat, "eval": cmd_eval,
+COMMANDS = {"ingest": cmd_ingest, "calibrate": cmd_calibrate, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat, "eval": cmd_eval,
             "bench": cmd_bench}
 
 

@@ -10,23 +10,33 @@ answer, or else the previous question, appended to its query.
 from __future__ import annotations
 
 import re
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .corpus import normalize_title
-from .terms import content_words
+from .routing import is_short, names_its_subject, refers_back
 
 History = Sequence[tuple[str, str]]
 
-_ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|she|the (paper|method|model|approach|work|authors?|"
-    r"study|technique|framework|system|dataset|benchmark|results?)|same|above|previous|earlier|former|latter)\b",
-    re.IGNORECASE,
-)
-
 
 def is_follow_up(question: str) -> bool:
-    """A question that refers back to the conversation or is too short to stand alone."""
-    return bool(_ANAPHORA.search(question)) or len(content_words(question)) < 3
+    """Whether a question continues the conversation, decided from the question itself: one that
+    names its own subject (a name, a quoted title, a request to find papers) is new; one that
+    points back ("they", "the method") or is too short to stand alone ("Why?") continues it.
+
+    >>> is_follow_up("What datasets did they use?"), is_follow_up("What is ST-MoE?")
+    (True, False)
+    >>> is_follow_up("Summarize the Big Transfer paper."), is_follow_up("And the speed?")
+    (False, True)
+    """
+    if names_its_subject(question) and not _pronoun_subject(question):
+        return False
+    return refers_back(question) or is_short(question)
+
+
+def _pronoun_subject(question: str) -> bool:
+    """A name in a question that is also about "it" ("How does it compare with BiT?") still leans
+    on the conversation for "it"."""
+    return bool(re.search(r"\b(it|its|they|their|them)\b", question, re.IGNORECASE))
 
 
 def titles_in(text: str, titles: Sequence[str]) -> list[str]:
@@ -66,18 +76,15 @@ def ordinal_title(question: str, history: History, titles: Sequence[str]) -> str
     return None
 
 
-SELF_CONTAINED_SIMILARITY = 0.5  # a question retrieving this well on its own needs no context
-OFF_TOPIC_SIMILARITY = 0.3  # ...and one this far from every paper is a new, off-topic question
+# the part of an abstention that lists the nearest papers: they were not the answer, so a follow-up
+# must not take them for "it"
+_NOT_EVIDENCE = re.compile(r"Nearest papers \(not evidence\):.*", re.DOTALL)
 
 
-def standalone_query(question: str, history: History, titles: Sequence[str],
-                     similarity: Callable[[str], float] | None = None) -> str:
-    """The retrieval query for a question in a conversation.
-
-    Context is added when the question refers back ("it", "the method"...) or, given a
-    ``similarity`` probe (best retrieval similarity of a query), when the question alone
-    matches the collection only weakly ("How big was the improvement in the few-shot setting?") but
-    not so weakly that it is a new, off-topic question ("What is a good chocolate cake recipe?").
+def standalone_query(question: str, history: History, titles: Sequence[str]) -> str:
+    """The retrieval query for a question in a conversation: a follow-up (``is_follow_up``) gets
+    the papers the previous answer named, or else the previous question; a new question is
+    left as it is. "The second one" points at a listed paper (``ordinal_title``).
     """
     if not history:
         return question
@@ -85,12 +92,8 @@ def standalone_query(question: str, history: History, titles: Sequence[str],
     if pointed:
         return f"{question} {pointed}"
     if not is_follow_up(question):
-        if similarity is None:
-            return question
-        alone = similarity(question)
-        if alone >= SELF_CONTAINED_SIMILARITY or alone < OFF_TOPIC_SIMILARITY:
-            return question
+        return question
     previous_question, previous_answer = history[-1]
-    named = titles_in(previous_answer, titles)
+    named = titles_in(_NOT_EVIDENCE.sub("", previous_answer), titles)
     context = " ".join(named[:2]) if named else previous_question
     return f"{question} {context}".strip()

@@ -14,6 +14,7 @@ over all questions in turn, so one system's prompt cache never helps another's.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -49,6 +50,20 @@ class Question:
     @property
     def answerable(self) -> bool:
         return bool(self.gold_titles)
+
+    @property
+    def split(self) -> str:
+        """"tune" or "test", from a hash of the id: tune on one half, report the other."""
+        return split_of(self.id)
+
+
+def split_of(question_id: str) -> str:
+    """The half a question id falls in, by the parity of its SHA-1 (stable across files and runs).
+
+    >>> [split_of(i) for i in ("d001", "d002", "d003", "d004")]
+    ['test', 'test', 'tune', 'tune']
+    """
+    return "tune" if int(hashlib.sha1(question_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
 
 
 @dataclass
@@ -288,7 +303,14 @@ def summarize(questions: Sequence[Question], runs: dict[str, list[Outcome]]) -> 
             idx = [i for i, q in enumerate(questions) if q.type == qtype]
             by_type[qtype] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
                                        [scores[i] for i in idx])
-        systems[system] = {"overall": aggregate(questions, outcomes, scores), "by_type": by_type, "scores": scores}
+        by_split = {}
+        for half in ("tune", "test"):
+            idx = [i for i, q in enumerate(questions) if q.split == half]
+            if idx:
+                by_split[half] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
+                                           [scores[i] for i in idx])
+        systems[system] = {"overall": aggregate(questions, outcomes, scores), "by_type": by_type,
+                           "by_split": by_split, "scores": scores}
     return systems
 
 
@@ -318,6 +340,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="also run baselines: bm25,langchain (default both)")
     p.add_argument("--limit", type=int, help="at most N questions, spread across types")
     p.add_argument("--types", help="only these question types, comma-separated")
+    p.add_argument("--split", choices=["tune", "test", "all"], default="all",
+                   help="only the tune or the test half of the questions (split by a hash of the id)")
+    p.add_argument("--collection-dir", type=Path,
+                   help="a collection folder (papers.jsonl and questions.jsonl, as under eval/collections/): "
+                        "ingested into its own index and scored on its own questions")
+    p.add_argument("--default-calibration", action="store_true",
+                   help="decide answerability with the packaged model even if the collection has its own "
+                        "calibration")
     p.add_argument("--out", type=Path, help="output folder (default eval/results/<timestamp>/)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_config_overrides(p)
@@ -369,14 +399,32 @@ def _baselines(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def collection_config(config: Config, folder: Path, questions: Path | None = None) -> tuple[Config, Path]:
+    """The config for an evaluation collection folder (``papers.jsonl``, ``questions.jsonl``): its
+    own index under the data dir, named after the folder."""
+    folder = Path(folder)
+    papers = folder / "papers.jsonl"
+    if not papers.is_file():
+        raise EvalInputError(f"--collection-dir {folder}: no papers.jsonl there")
+    name = "".join(ch if ch.isalnum() or ch in "._-" else "-" for ch in folder.name).strip("-._") or "collection"
+    name = name if len(name) >= 3 else f"{name}-collection"
+    questions = questions if questions not in (None, DEFAULT_QUESTIONS) else folder / "questions.jsonl"
+    return config.replace(data_dir=Path(config.data_dir) / "collections" / name, corpus_paths=(papers,),
+                          collection=name), questions
+
+
 def evaluate(config: Config, questions: list[Question], retrieval_only: bool = False,
-             baselines: Sequence[str] = (), progress: bool = True, log=print) -> dict:
+             baselines: Sequence[str] = (), progress: bool = True, log=print, default_calibration: bool = False) -> dict:
     """Run every system over ``questions``; returns the runs, the summary and timings."""
     from .assistant import Assistant
 
     started = time.perf_counter()
     load_start = _load()
     assistant = Assistant.from_config(config, progress=progress)
+    if default_calibration:
+        from .answerability import load_model
+
+        assistant.use_model(load_model())
     known = {M.normalize_title(p.title) for p in assistant.papers.values()}
     missing = {t for q in questions for t in q.gold_titles if M.normalize_title(t) not in known}
     if missing:
@@ -416,7 +464,8 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
             "setup": {"generator": config.generator if not retrieval_only else "none (retrieval only)",
                       "llm_model": getattr(generator, "name", None) or ("-" if generator is None else config.llm_model),
                       "papers": len(assistant.papers), "embedder": assistant.embedder.name,
-                      "llm_max_tokens": config.llm_max_tokens}}
+                      "llm_max_tokens": config.llm_max_tokens,
+                      "answerability": assistant.answerability.model.origin}}
 
 
 def main(argv: list[str] | None, config: Config | None = None) -> int:
@@ -426,11 +475,17 @@ def main(argv: list[str] | None, config: Config | None = None) -> int:
         if args.limit is not None and args.limit < 1:
             raise EvalInputError("--limit must be at least 1")
         baselines = _baselines(args.baselines)
-        questions = select(load_questions(args.questions), args.types, args.limit)
         config = apply_config_overrides(config, args)
+        questions_path = args.questions
+        if args.collection_dir:
+            config, questions_path = collection_config(config, args.collection_dir, args.questions)
+        questions = load_questions(questions_path)
+        if args.split != "all":
+            questions = [q for q in questions if q.split == args.split]
+        questions = select(questions, args.types, args.limit)
         out = prepare_out(args.out or default_out("eval"))
         result = evaluate(config, questions, args.retrieval_only, baselines, progress=not args.no_progress,
-                          log=lambda m: print(m, file=sys.stderr))
+                          log=lambda m: print(m, file=sys.stderr), default_calibration=args.default_calibration)
         from .reports import write_eval_report
 
         paths = write_eval_report(out, questions, result, {k: str(v) if isinstance(v, Path) else v

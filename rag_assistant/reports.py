@@ -102,7 +102,15 @@ def render_markdown(questions, result: dict, args: dict, created: str) -> str:
     ours_modes = systems.get("ours", {}).get("overall", {}).get("modes")
     if ours_modes:
         lines.append("- rag_assistant answer modes: " + ", ".join(f"{m} {n}" for m, n in sorted(ours_modes.items())))
-    lines += ["", "## Overall", "", metrics_table({n: s["overall"] for n, s in systems.items()}), "",
+    if setup.get("answerability"):
+        lines.append(f"- Answerability model: {setup['answerability']}")
+    lines += ["", "## Overall", "", metrics_table({n: s["overall"] for n, s in systems.items()}), ""]
+    for half in ("tune", "test"):
+        blocks = {n: s["by_split"][half] for n, s in systems.items() if half in s.get("by_split", {})}
+        if blocks:
+            size = sum(q.split == half for q in questions)
+            lines += [f"### {half} half ({size} questions; split by a hash of the id)", "", metrics_table(blocks), ""]
+    lines += [
               "![Recall@k](recall_at_k.png)", "", "![Latency](latency.png)", "", DEFINITIONS, "",
               "## By question type", ""]
     for qtype in counts:
@@ -194,14 +202,15 @@ def write_eval_report(out: Path, questions, result: dict, args: dict) -> dict[st
         "runtime_s": result["runtime_s"],
         "load_average": result.get("load_average"),
         "system_seconds": result["seconds"],
-        "systems": {n: {"overall": s["overall"], "by_type": s["by_type"]} for n, s in systems.items()},
+        "systems": {n: {"overall": s["overall"], "by_type": s["by_type"], "by_split": s.get("by_split", {})}
+                    for n, s in systems.items()},
         "recall_curves": result["recall_curves"],
     }
     paths = {"summary": out / "summary.json", "per_question": out / "per_question.jsonl", "report": out / "report.md"}
     paths["summary"].write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     with paths["per_question"].open("w", encoding="utf-8") as f:
         for i, q in enumerate(questions):
-            record = {"id": q.id, "type": q.type, "question": q.question, "history": q.history,
+            record = {"id": q.id, "split": q.split, "type": q.type, "question": q.question, "history": q.history,
                       "gold_titles": q.gold_titles, "answerable": q.answerable, "systems": {}}
             for name, outcomes in result["runs"].items():
                 record["systems"][name] = asdict(outcomes[i]) | {"metrics": systems[name]["scores"][i]}

@@ -6,6 +6,7 @@ sentence with its neighbours.
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from .types import Hit, Paper
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
 _TOKEN = re.compile(r"[\w][\w\-]*")
+_BM25_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' own word pattern, so stems match its vocabulary
 
 # Question words matter: bm25s' short English list lacks "what", "which", "how"... so titles
 # such as "What to Pre-Train on?" would outrank the paper an acronym question is about.
@@ -43,6 +45,7 @@ class KeywordIndex:
         self._stemmer = Stemmer.Stemmer("english")
         self.paper_ids = [p.paper_id for p in papers]
         self.stopwords = _stopwords()
+        self._stop_set = set(self.stopwords)
         self._lock = threading.Lock()  # the Snowball stemmer object is not thread-safe
         self._tokens: dict[str, set[str]] | None = None
         self._tokens_size = 0
@@ -53,6 +56,37 @@ class KeywordIndex:
                 stopwords=self.stopwords, stemmer=self._stemmer, show_progress=False,
             )
             self.retriever.index(tokens, show_progress=False)
+            self._vocab = tokens.vocab
+            self._doc_ids = {pid: i for i, pid in enumerate(self.paper_ids)}
+            self._doc_tokens = tokens.ids
+            counts: dict[int, int] = {}
+            for ids in tokens.ids:
+                for token in set(ids):
+                    counts[token] = counts.get(token, 0) + 1
+            self._doc_freq = counts
+        self._id_of = getattr(self, "_vocab", {})
+        self._stem_of = {i: t for t, i in self._id_of.items()}
+
+    def stems(self, text: str) -> list[str]:
+        """The text's words as this index sees them (lower-cased, stop words out, Snowball-stemmed)."""
+        words = [w for w in _BM25_TOKEN.findall(text.lower()) if w not in self._stop_set]
+        with self._lock:
+            return [s for s in self._stemmer.stemWords(words) if len(s) > 1]
+
+    def paper_stems(self, paper_id: str) -> frozenset[str]:
+        """The stems of a paper's title and abstract (as indexed)."""
+        row = getattr(self, "_doc_ids", {}).get(paper_id)
+        if row is None:
+            return frozenset()
+        return frozenset(self._stem_of[i] for i in self._doc_tokens[row] if i in self._stem_of)
+
+    def idf(self, stem: str) -> float:
+        """How rare a stem is in the collection, scaled to 0..1 (1: in no paper or in one)."""
+        n = len(self.paper_ids)
+        if n < 2:
+            return 1.0
+        df = getattr(self, "_doc_freq", {}).get(self._id_of.get(stem, -1), 0)
+        return min(1.0, math.log(n / max(1, df)) / math.log(n))
 
     def name_matches(self, query: str, papers: dict[str, Paper]) -> list[str]:
         """Papers that mention a rare name from the query (e.g. 'OSBORN'), best BM25 first.

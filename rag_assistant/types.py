@@ -6,12 +6,24 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Paper:
-    """One paper of the collection. ``paper_id`` is a hash of the normalized title."""
+    """One paper of the collection. ``paper_id`` is a hash of the normalized title; ``source`` the
+    file it came from. The metadata is what the file gave (empty when it gave none): ``authors`` as
+    "First Last", ``year``, ``venue`` (journal, proceedings, or "arXiv"), arXiv ``categories``,
+    ``doi`` and ``arxiv_id`` without prefixes or versions, ``url`` (given, else the arXiv or DOI
+    link), and ``keywords``."""
 
     paper_id: str
     title: str
     abstract: str
     source: str = ""
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    categories: tuple[str, ...] = ()
+    doi: str = ""
+    arxiv_id: str = ""
+    url: str = ""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,6 +97,7 @@ class Answer:
     query: str = ""
     mode: str = "extractive"
     timings: Timings = field(default_factory=Timings)
+    confidence: float = 0.0  # how likely the collection answers the question (answerability.Decision)
 
 
 @dataclass(frozen=True)

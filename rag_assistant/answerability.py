@@ -1,0 +1,179 @@
+"""Should we answer this from the collection? One decision for every kind of question: a
+probability, from a logistic model over features of the question against the retrieved papers,
+fitted on labelled questions (``rag-assistant calibrate --questions``) or, for a collection
+nobody labelled, on questions derived from the collection itself (``calibration.py``).
+
+The features are properties of retrieval and evidence, not of any field's vocabulary: how close
+the best paper is (``top_dense``) and how far ahead of the runner-up (``gap``); how well its best
+sentence matches (``best_sentence``); how much of the question's specific wording, weighted by
+rarity in the collection, the paper contains (``coverage``) and how rare the rarest word it lacks
+is (``missing_idf``); whether names the question uses (acronyms, model names, quoted titles) are
+missing from the top papers (``names_missing``) or all in the best one (``anchored``); for a question asking for a number, how well the
+best sentence that states one matches (``figure_gap``); and the kind of question.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .acronyms import spelled_out
+from .routing import QuestionKind, asks_for_quantity, vocabulary
+from .terms import mentions, name_terms, quoted_phrases
+from .types import Hit, Paper
+
+DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
+FEATURES = ("top_dense", "gap", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "figure_gap",
+            "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
+NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
+_FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to answer, how likely the collection answers the question, and why."""
+
+    answer: bool
+    probability: float
+    features: dict[str, float]
+    missing_names: tuple[str, ...] = ()
+    no_figures: bool = False
+
+
+@dataclass(frozen=True)
+class Model:
+    """A fitted logistic model: ``p = sigmoid(bias + weights . (x - mean) / scale)``; answer when
+    ``p >= threshold``. ``origin`` says what it was fitted on."""
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    origin: str
+    papers: int = 0  # the collection's size when it was calibrated on it (0: fitted on labelled questions)
+    # the logistic map from this model's logit to the labels of its collection's own derived questions
+    # (``calibration.synthetic_examples``): another collection is calibrated by matching it
+    reference: tuple[float, ...] = ()
+
+    def logit(self, features: dict[str, float]) -> float:
+        x = np.array([features[n] for n in self.names])
+        return self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.logit(features)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(asdict(self), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Model":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def fit_logit_map(logits: Sequence[float], labels: Sequence[int]) -> tuple[float, float]:
+    """(slope, intercept) of a balanced logistic fit of labels on a model's logits."""
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(class_weight="balanced").fit(np.array(logits).reshape(-1, 1), np.array(labels))
+    return round(float(lr.coef_[0][0]), 6), round(float(lr.intercept_[0]), 6)
+
+
+def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], origin: str) -> Model:
+    """Fit the logistic model (classes weighted to balance, so the threshold 0.5 is the point
+    where a wrong answer and a wrong refusal are equally likely)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[r[n] for n in FEATURES] for r in rows], dtype=np.float64)
+    y = np.array(labels)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("calibration needs both answerable and unanswerable examples")
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit((x - mean) / scale, y)
+    return Model(FEATURES, tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
+                 round(float(model.intercept_[0]), 6), 0.5, origin)
+
+
+class Answerability:
+    """Computes a question's features against the collection and decides with a ``Model``."""
+
+    def __init__(self, model: Model, keyword_index, papers: dict[str, Paper], sentences):
+        self.model = model
+        self.keyword = keyword_index
+        self.papers = papers
+        self.sentences = sentences
+        generic = vocabulary()["answerability"]["generic"]
+        self._generic = set(keyword_index.stems(" ".join(generic)))
+
+    def decide(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
+               follow_up: bool = False) -> Decision:
+        features, missing, no_figures = self.features(question, kind, hits, question_vector, follow_up)
+        p = self.model.probability(features)
+        return Decision(p >= self.model.threshold, round(p, 4), features, missing, no_figures)
+
+    def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
+                 follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:
+        hits = [h for h in hits if h.paper_id in self.papers]
+        f = dict.fromkeys(FEATURES, 0.0)
+        f.update({"kind_list": float(kind is QuestionKind.LIST), "kind_which_paper": float(kind is QuestionKind.WHICH_PAPER),
+                  "kind_overview": float(kind is QuestionKind.OVERVIEW),
+                  "kind_compare": float(kind is QuestionKind.COMPARE), "follow_up": float(follow_up)})
+        if not hits:
+            f["names_missing"] = 1.0
+            return f, tuple(name_terms(question) + quoted_phrases(question)), False
+        dense = [h.similarity for h in hits]
+        f["top_dense"] = max(dense[:3])
+        f["gap"] = dense[0] - (dense[1] if len(dense) > 1 else 0.0)
+        top = self.papers[hits[0].paper_id]
+        sentences, vectors = self.sentences.sentences(top.paper_id)
+        cosines = vectors @ question_vector if len(sentences) else np.zeros(0)
+        f["best_sentence"] = float(cosines.max()) if len(cosines) else 0.0
+        missing = self._missing_names(question, hits[:NAME_WINDOW])
+        names = name_terms(question) + quoted_phrases(question)
+        in_top = set(names) - set(self._missing_names(question, hits[:1]))
+        f["coverage"], f["missing_idf"] = self._coverage(question, top, in_top)
+        f["names_missing"] = len(missing) / len(names) if names else 0.0
+        # every name the question uses is in the top paper: a new acronym anchors the question to it
+        # however little the rest of the wording matches
+        f["anchored"] = float(bool(names) and not self._missing_names(question, hits[:1]))
+        no_figures = False
+        if asks_for_quantity(question):
+            with_figure = [c for s, c in zip(sentences, cosines) if _FIGURE.search(s)]
+            no_figures = not with_figure
+            f["figure_gap"] = (max(with_figure) - f["best_sentence"]) if with_figure else -1.0
+        return f, missing, no_figures
+
+    def _coverage(self, question: str, paper: Paper, names_found=()) -> tuple[float, float]:
+        """The rarity-weighted share of the question's specific words that the paper contains, and
+        the rarity (idf scaled to 0..1) of the rarest word it lacks. A name the paper spells another
+        way ("TinyTimeMixer", "Tiny Time Mixers") counts as contained."""
+        terms = [t for t in dict.fromkeys(self.keyword.stems(question)) if t not in self._generic]
+        if not terms:
+            return 1.0, 0.0
+        have = self.keyword.paper_stems(paper.paper_id) | set(self.keyword.stems(" ".join(names_found)))
+        weights = {t: self.keyword.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        covered = sum(w for t, w in weights.items() if t in have) / total
+        lacking = max((w for t, w in weights.items() if t not in have), default=0.0)
+        return covered, lacking
+
+    def _missing_names(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
+        """Names the question uses that none of the top papers mentions or spells out."""
+        texts = [f"{self.papers[h.paper_id].title} {self.papers[h.paper_id].abstract}" for h in hits]
+        lowered = [t.lower() for t in texts]
+        return tuple(n for n in name_terms(question) + quoted_phrases(question)
+                     if not any(mentions(t, n) for t in lowered) and not any(spelled_out(n, t) for t in texts))
+
+
+def load_model(path: Path | None = None) -> Model:
+    return Model.load(path or DEFAULT_MODEL)
