@@ -2,7 +2,8 @@
 
 The only module that imports chromadb. One collection holds each paper's sentence chunks
 (ids ``{paper_id}:s0``, ``:s1``, ...) and its paper record (``{paper_id}:paper``: the paper
-vector, and the title, abstract and source in its metadata). Records are upserted with our own
+vector, and the title, abstract, source and the paper's metadata in its metadata, flattened by
+``paper_metadata``). Records are upserted with our own
 embeddings and our own embedding function is always attached, so Chroma never tries to download
 its default model.
 """
@@ -29,6 +30,30 @@ PAPER_POSITION = -1  # the paper record's "position": its sentence chunks are 0,
 
 def paper_record_id(paper_id: str) -> str:
     return f"{paper_id}:paper"
+
+
+LIST_FIELDS = ("authors", "categories", "keywords")  # stored as one text, joined with LIST_SEPARATOR
+TEXT_FIELDS = ("venue", "doi", "arxiv_id", "url")
+LIST_SEPARATOR = "; "
+
+
+def paper_metadata(paper: Paper) -> dict:
+    """A paper's metadata as Chroma takes it (texts and ints). Every key is written, an empty one as
+    None, because Chroma merges an upserted record's metadata into the stored one and None deletes
+    a key: a value a file no longer gives is not kept from before."""
+    metadata: dict = {name: LIST_SEPARATOR.join(getattr(paper, name)) or None for name in LIST_FIELDS}
+    metadata.update({name: getattr(paper, name) or None for name in TEXT_FIELDS})
+    metadata["year"] = paper.year
+    return metadata
+
+
+def paper_from_metadata(meta: dict) -> Paper:
+    """The ``Paper`` a paper record's metadata holds (``paper_metadata`` undone)."""
+    year = meta.get("year")
+    return Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""),
+                 year=int(year) if year is not None else None,
+                 **{name: tuple(v for v in (meta.get(name) or "").split(LIST_SEPARATOR) if v) for name in LIST_FIELDS},
+                 **{name: meta.get(name) or "" for name in TEXT_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -264,7 +289,7 @@ class ChromaStore:
             paper, records = papers[pid], groups.setdefault(pid, [])
             records.append((paper_record_id(pid), np.asarray(vector, dtype=np.float32), {
                 "paper_id": pid, "title": paper.title, "position": PAPER_POSITION, "abstract": paper.abstract,
-                "source": paper.source, "weight": float(weight)}, paper.title))
+                "source": paper.source, "weight": float(weight), **paper_metadata(paper)}, paper.title))
         # a paper's chunks and its record go in one batch (one transaction): a process killed between
         # batches leaves every paper either as it was or as it is now
         batch: list = []
@@ -283,13 +308,13 @@ class ChromaStore:
 
     @_guarded
     def stored_papers(self, paper_ids: Sequence[str]) -> list[Paper]:
-        """The given papers as indexed (title, abstract, source from their paper records); absent ones are left out."""
+        """The given papers as indexed (title, abstract, source and metadata from their paper records); absent
+        ones are left out."""
         ids = [paper_record_id(pid) for pid in paper_ids]
         found: list[Paper] = []
         for start in range(0, len(ids), ID_BATCH):
             got = self.collection.get(ids=ids[start:start + ID_BATCH], include=["metadatas"])
-            found += [Paper(m["paper_id"], m["title"], m.get("abstract", ""), m.get("source", ""))
-                      for m in got["metadatas"]]
+            found += [paper_from_metadata(m) for m in got["metadatas"]]
         return found
 
     @_guarded
@@ -317,6 +342,9 @@ class ChromaStore:
     def restore(self, records: dict[str, list], added: Sequence[str]) -> None:
         """Undo a write that stopped part-way: delete the ``added`` ids, put ``records`` back."""
         self.delete(added)
+        cleared = dict.fromkeys(paper_metadata(Paper("", "", "")))  # Chroma merges metadata: drop keys added since
+        records = {**records, "metadatas": [{**cleared, **m} if m.get("position") == PAPER_POSITION else m
+                                            for m in records["metadatas"]]}
         for start in range(0, len(records["ids"]), UPSERT_BATCH):
             self.collection.upsert(**{key: values[start:start + UPSERT_BATCH] for key, values in records.items()})
 
@@ -333,7 +361,7 @@ class ChromaStore:
                 for meta in got["metadatas"]:
                     if meta["paper_id"] not in seen and (position == PAPER_POSITION or "abstract" in meta):
                         seen.add(meta["paper_id"])
-                        yield Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""))
+                        yield paper_from_metadata(meta)
                 if len(got["ids"]) < UPSERT_BATCH:
                     break
                 offset += UPSERT_BATCH
