@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_assistant.corpus import load_corpus, paper_id, parse_file
+from rag_assistant.corpus import load_corpus, load_corpus_checked, paper_id, parse_file
 from rag_assistant.errors import CorpusError
 
 
@@ -84,15 +84,16 @@ def test_jsonl_json_csv(tmp_path):
         parse_file(bad)
 
 
-def test_json_fields_must_be_text_and_jsonl_saved_as_txt_is_named(tmp_path):
+def test_json_fields_must_be_text_and_jsonl_saved_as_txt_is_read_as_jsonl(tmp_path):
     wrong = tmp_path / "wrong.jsonl"
     wrong.write_text('{"title": 123, "abstract": ["x"]}\n')
     with pytest.raises(CorpusError, match=r"wrong.jsonl:1: 'title' must be text"):
         parse_file(wrong)
     as_txt = tmp_path / "papers.txt"
     as_txt.write_text('{"title": "A", "abstract": "B"}\n{"title": "C", "abstract": "D"}\n')
-    with pytest.raises(CorpusError, match="looks like JSON Lines.*rename it to papers.jsonl"):
-        parse_file(as_txt)
+    assert [p.title for p in parse_file(as_txt)] == ["A", "C"]  # the content says JSON Lines
+    with pytest.raises(CorpusError, match=r"papers\.txt: no papers after the 2 header lines"):
+        parse_file(as_txt, format="page")  # unless the user says otherwise
 
 
 def test_a_page_without_the_header_lines_keeps_its_first_paper(tmp_path):
@@ -131,7 +132,10 @@ def test_json_mistakes_are_named_not_tracebacks(tmp_path, monkeypatch):
         parse_file(deep)
     semicolons = tmp_path / "papers.csv"
     semicolons.write_text("title;abstract\nT;A.\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match="separated by ';': save the file with commas"):
+    assert [(p.title, p.abstract) for p in parse_file(semicolons)] == [("T", "A.")]  # as European Excel saves it
+    semicolons.write_text("name;summary text\nT;A.\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"papers\.csv:1: the header lacks column\(s\) abstract, title \(it has "
+                                          r"'name;summary text'\)"):
         parse_file(semicolons)
     folder = tmp_path / "locked"
     folder.mkdir()
@@ -153,3 +157,71 @@ def test_a_late_nul_byte_and_a_doubled_csv_column_are_named(tmp_path):
     doubled.write_text("title,Title,abstract\nT,U,A.\n", encoding="utf-8")
     with pytest.raises(CorpusError, match="more than one title column"):
         parse_file(doubled)
+
+
+FORMATS = Path(__file__).parent / "fixtures" / "formats"
+
+
+def test_the_same_paper_from_two_files_is_one_paper():
+    from rag_assistant.corpus import load_files
+
+    bib, arxiv, csv = FORMATS / "zotero.bib", FORMATS / "arxiv.jsonl", FORMATS / "zotero.csv"
+    results = load_files([bib, arxiv, csv])
+    assert [(r.path, r.format) for r in results] == [(bib, "bibtex"), (arxiv, "arxiv"), (csv, "csv")]
+    first, second, third = results
+    # "Attention Is All You Need" (arXiv) is the BibTeX "Attention is All you Need": the same title, normalised
+    assert second.duplicates == ("Attention is All you Need",) and len(second.papers) == 3
+    # the CSV's "BERT: pre-training ... understanding." is the BibTeX BERT: the same DOI, in other case
+    assert third.duplicates == ("BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding",)
+    assert [p.title for p in third.papers] == ["Zero-Shot Text-to-Image Generation"]
+    attention = next(p for p in first.papers if p.title == "Attention is All you Need")
+    assert attention.source == "zotero.bib" and attention.venue == "Advances in Neural Information Processing Systems"
+    assert (attention.arxiv_id, attention.categories) == ("1706.03762", ("cs.CL", "cs.LG"))  # filled from arXiv
+    assert [s.entry for r in results for s in r.skipped] == ["doe_no_abstract_2022", "2101.99999", "line 4"]
+    papers, conflicts = load_corpus_checked([bib, arxiv, csv])
+    assert papers == [p for r in results for p in r.papers] and len(papers) == 8
+    assert conflicts == ["Attention is All you Need",  # the copies' abstracts differ; the first is kept
+                         "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding"]
+
+
+def test_the_same_arxiv_id_is_one_paper_and_identical_copies_are_no_conflict(tmp_path):
+    from rag_assistant.corpus import load_files
+
+    a = tmp_path / "a.jsonl"
+    a.write_text('{"title": "Deep Residual Learning", "abstract": "We ease training.", "arxiv_id": "1512.03385"}\n'
+                 '{"title": "Deep Residual Learning", "abstract": "We ease training."}\n', encoding="utf-8")
+    b = tmp_path / "b.bib"
+    b.write_text("@article{he, title={Deep Residual Learning for Image Recognition}, abstract={We ease training.},"
+                 " journal={arXiv preprint arXiv:1512.03385v1}, year={2015}}\n", encoding="utf-8")
+    first, second = load_files([a, b])
+    assert [p.title for p in first.papers] == ["Deep Residual Learning"] and first.papers[0].year == 2015
+    assert first.duplicates == ("Deep Residual Learning",) and first.conflicts == ()
+    assert second.papers == () and second.duplicates == ("Deep Residual Learning",) and second.conflicts == ()
+
+
+def test_folders_take_every_format_and_format_can_be_named(tmp_path):
+    from rag_assistant.corpus import corpus_files, load_files
+
+    for name in ("zotero.bib", "library.ris", "papers.tsv", "csl.json"):
+        (tmp_path / name).write_bytes((FORMATS / name).read_bytes())
+    (tmp_path / "README.md").write_text("# about these files\n")
+    assert [f.name for f in corpus_files([tmp_path])] == ["csl.json", "library.ris", "papers.tsv", "zotero.bib"]
+    assert [r.format for r in load_files([tmp_path])] == ["json", "ris", "tsv", "bibtex"]
+    ris_as_txt = tmp_path / "export.txt"
+    ris_as_txt.write_bytes((FORMATS / "library.ris").read_bytes())
+    assert load_files([ris_as_txt], format="ris")[0].format == "ris"
+    with pytest.raises(CorpusError, match="unknown format 'endnote'"):
+        load_corpus([ris_as_txt], format="endnote")
+
+
+def test_a_record_without_an_abstract_is_skipped_not_an_error(tmp_path):
+    from rag_assistant.corpus import load_files
+
+    path = tmp_path / "papers.jsonl"
+    path.write_text('{"title": "Has One", "abstract": "Yes."}\n{"title": "Has None"}\n{"abstract": "No title."}\n',
+                    encoding="utf-8")
+    result, = load_files([path])
+    assert [p.title for p in result.papers] == ["Has One"]
+    assert [(s.entry, s.reason, s.title) for s in result.skipped] == [("line 2", "no abstract", "Has None"),
+                                                                       ("line 3", "no title", "")]
+    assert load_corpus_checked([path]) == (list(result.papers), [])
