@@ -39,6 +39,11 @@ def vocabulary() -> dict:
         return tomllib.load(f)
 
 
+def _normalize(question: str) -> str:
+    """Contractions spelled out, so "What's the sensitivity?" reads like "What is the sensitivity?"."""
+    return re.sub(r"\b(what|who|where|how|which|that|it)'s\b", r"\1 is", question, flags=re.IGNORECASE)
+
+
 def _words(words) -> str:
     """An alternation of whole words or phrases (longest first, so "list all" beats "list")."""
     return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
@@ -68,7 +73,15 @@ def _patterns() -> dict[str, re.Pattern]:
         # "the method", "this paper", "these results": unless a specifier says which one
         "referent": re.compile(rf"\b({_words(c['demonstratives'])})\s+({_words(c['referents'])})\b"
                                rf"(?!\s+(?:{_words(c['specifiers'])})\b)", flags),
-        "bare_demonstrative": re.compile(r"\b(this|that|these|those)\s*[?.!]?\s*$", flags),
+        # "Is that significant?", "How was this measured?", "These show ...": a demonstrative standing for
+        # something said before (a relative "that", as in "adapters that were trained", is not one)
+        "bare_demonstrative": re.compile(r"\b(this|that|these|those)\s*[?.!]?\s*$"
+                                         r"|^\s*(\w+\s+)?(is|was|are|were|does|did|do|can|could|would|will|has|have|had)"
+                                         r"\s+(this|that|these|those)\b(?!\s+(paper|study|method|model|work)\s+(on|about|of)\b)"
+                                         r"|\b(this|these|those)\s+(is|was|were|are|has|have|had|does|did|do|can|could|would|"
+                                         r"will|means?|shows?|holds?)\b", flags),
+        "continuation": re.compile(rf"^\s*({_words(c['continuations'])})\b", flags),
+        "list_request": re.compile(rf"(?<![\w-])({_words(r['list_requests'])})(?![\w-])", flags),
     }
 
 
@@ -81,6 +94,7 @@ def classify(question: str) -> QuestionKind:
     (<QuestionKind.WHICH_PAPER: 'which_paper'>, <QuestionKind.OVERVIEW: 'overview'>)
     """
     p = _patterns()
+    question = _normalize(question)
     if p["instruction"].search(question):
         return QuestionKind.INSTRUCTION
     if is_list(question):
@@ -118,7 +132,7 @@ def asks_for_quantity(question: str) -> bool:
     >>> asks_for_quantity("How many participants were enrolled?"), asks_for_quantity("What is CUBER?")
     (True, False)
     """
-    return bool(_patterns()["quantity"].search(question))
+    return bool(_patterns()["quantity"].search(_normalize(question)))
 
 
 def wants_overview(question: str) -> bool:
@@ -129,7 +143,7 @@ def wants_overview(question: str) -> bool:
     >>> wants_overview("What does the study of coral bleaching find?"), wants_overview("How many layers?")
     (True, False)
     """
-    return bool(_patterns()["overview"].search(question)) and not asks_for_quantity(question)
+    return bool(_patterns()["overview"].search(_normalize(question))) and not asks_for_quantity(question)
 
 
 def is_compare(question: str) -> bool:
@@ -146,8 +160,9 @@ def refers_back(question: str) -> bool:
     (False, True)
     """
     p = _patterns()
+    question = p["list_request"].sub(" ", question)  # "list all of it" asks for every paper, not about "it"
     return bool(p["pronoun"].search(question) or p["referent"].search(question)
-                or p["bare_demonstrative"].search(question))
+                or p["bare_demonstrative"].search(question) or p["continuation"].search(question))
 
 
 def names_its_subject(question: str) -> bool:
@@ -159,11 +174,18 @@ def names_its_subject(question: str) -> bool:
     >>> names_its_subject("Which paper proposes a gradient reversal layer?")
     True
     """
-    if name_terms(question) or quoted_phrases(question):
+    if name_terms(question) or quoted_phrases(question) or _SHORT_NAME.search(question):
         return True
     return classify(question) in (QuestionKind.LIST, QuestionKind.WHICH_PAPER) and not refers_back(question)
 
 
 def is_short(question: str) -> bool:
-    """Too few content words to stand alone ("Why?", "And the speed?")."""
-    return len(content_words(question)) < 3
+    """Too few content words to stand alone ("Why?", "Really?"); "What is a magnetar?" names its subject.
+
+    >>> is_short("Why?"), is_short("What is a magnetar?")
+    (True, False)
+    """
+    return len(content_words(question)) < 1
+
+
+_SHORT_NAME = re.compile(r"(?<![\w-])[A-Z]\d{1,2}(?![\w-])")  # "T5", "H2": names too short for name_terms
