@@ -61,7 +61,7 @@ def extractive(sources: Sequence[Source], max_sentences: int = 2,
     best = sorted(top.evidence, key=lambda e: -e.score)[:max_sentences]
     chosen = [e.sentence for e in top.evidence if e in best]  # abstract order
     text = lead.format(title=top.hit.title, number=top.number) + " ".join(chosen)
-    citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number)
+    citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number, top.hit.meta)
     return Verified(text, (citation,), len(chosen), 0)
 
 
@@ -143,7 +143,8 @@ def span_answer(draft: str, sources: Sequence[Source], max_words: int = 8) -> Ve
     for source in sources:
         for evidence in source.evidence:
             if span.lower() in " ".join(evidence.sentence.split()).lower():
-                citation = Citation(source.hit.paper_id, source.hit.title, (evidence.sentence,), source.number)
+                citation = Citation(source.hit.paper_id, source.hit.title, (evidence.sentence,), source.number,
+                                    source.hit.meta)
                 return Verified(f"{span} [{source.number}].", (citation,), 1, 0)
     return None
 
@@ -182,7 +183,8 @@ def with_evidence(result: Verified, sources: Sequence[Source], sentences: int, e
         budget -= len(extra)
         where = "the abstract" if len(chosen) == 1 else f"\"{source.hit.title}\""
         quotes.append(f"From {where} [{source.number}]: " + " ".join(f"\"{s}\"" for s in extra))
-        old = cited.get(source.number) or Citation(source.hit.paper_id, source.hit.title, (), source.number)
+        old = cited.get(source.number) or Citation(source.hit.paper_id, source.hit.title, (), source.number,
+                                                   source.hit.meta)
         cited[source.number] = replace(old, evidence=tuple(dict.fromkeys(old.evidence + tuple(extra))))
     if not quotes:
         return result
@@ -226,7 +228,7 @@ def list_answer(sources: Sequence[Source], header: str = "Papers in the collecti
             (e for e in source.evidence if e is not best and CONTRIBUTION.search(e.sentence)), None)
         shown = [e.sentence for e in source.evidence if every or e is best or e is extra]  # abstract order
         lines.append(f"- \"{source.hit.title}\" [{source.number}]: {' '.join(shown)}")
-        citations.append(Citation(source.hit.paper_id, source.hit.title, tuple(shown), source.number))
+        citations.append(Citation(source.hit.paper_id, source.hit.title, tuple(shown), source.number, source.hit.meta))
     return Verified("\n".join(lines), tuple(citations), len(citations), 0)
 
 

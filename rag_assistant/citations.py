@@ -239,7 +239,8 @@ def verify(text: str, sources: list[Source], index: SentenceIndex, embedder, que
             cited.setdefault(n, []).append(supports[n].sentence)
         kept.append(third_person(claim.rstrip()) + " " + "".join(f"[{n}]" for n in numbers))
     citations = tuple(
-        Citation(by_number[n].hit.paper_id, by_number[n].hit.title, tuple(dict.fromkeys(cited[n])), n)
+        Citation(by_number[n].hit.paper_id, by_number[n].hit.title, tuple(dict.fromkeys(cited[n])), n,
+                 by_number[n].hit.meta)
         for n in sorted(cited)
     )
     return Verified(_join(kept), citations, len(kept), dropped)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .chunking import dense_score, sentence_units
 from .terms import mentions, name_terms, quoted_phrases
-from .types import Hit, Paper
+from .types import Hit, Paper, PaperMeta
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
 _TOKEN = re.compile(r"[\w][\w\-]*")
@@ -190,7 +190,8 @@ class HybridRetriever:
             paper = self.papers.get(pid)
             title = paper.title if paper else pid
             similarity = round(float(dense.scores.get(pid, 0.0)), 4)
-            hits.append(Hit(pid, title, round(fused[pid], 6), dense.passage(pid), similarity, rank))
+            hits.append(Hit(pid, title, round(fused[pid], 6), dense.passage(pid), similarity, rank,
+                            paper.meta if paper else PaperMeta()))
         return hits
 
     def units(self, paper_id: str) -> tuple[str, ...]:

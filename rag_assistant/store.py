@@ -204,6 +204,39 @@ def _guarded(method):
     return guarded
 
 
+def _paper_count(collection) -> int:
+    """Paper records of a collection (each paper has one), counted a page of ids at a time."""
+    count, offset = 0, 0
+    while True:
+        got = collection.get(where={"position": PAPER_POSITION}, include=[], limit=UPSERT_BATCH, offset=offset)
+        count += len(got["ids"])
+        if len(got["ids"]) < UPSERT_BATCH:
+            return count
+        offset += UPSERT_BATCH
+
+
+def list_collections(chroma_url: str | None, chroma_dir: Path, count: bool = True) -> list[tuple[str, int | None]]:
+    """(name, papers) of every collection in the embedded index at ``chroma_dir`` (none when there
+    is no index; it is not created) or on the server at ``chroma_url``, by name; papers None
+    unless ``count`` (counting reads every paper record's id)."""
+    if not chroma_url and index_absent(chroma_dir):
+        return []
+    client = _client(chroma_url, chroma_dir)
+    try:
+        names = sorted(c.name for c in client.list_collections())
+        return [(name, _paper_count(client.get_collection(name)) if count else None) for name in names]
+    except Exception as exc:
+        if not chroma_url and isinstance(exc, _internal_error()):
+            raise damaged_error(chroma_dir, _detail(exc)) from None
+        raise
+
+
+def _internal_error():
+    from chromadb.errors import InternalError
+
+    return InternalError
+
+
 class ChromaStore:
     """Sentence chunks and paper records in one Chroma collection (cosine space)."""
 
@@ -318,6 +351,33 @@ class ChromaStore:
         return found
 
     @_guarded
+    def find_papers(self, field: str, values: Sequence[str]) -> list[Paper]:
+        """The stored papers whose metadata ``field`` (e.g. "doi", "arxiv_id", "title") is one of
+        ``values`` (compared exactly)."""
+        values = list(dict.fromkeys(v for v in values if v))
+        found: list[Paper] = []
+        for start in range(0, len(values), ID_BATCH):
+            got = self.collection.get(where={"$and": [{"position": PAPER_POSITION},
+                                                      {field: {"$in": values[start:start + ID_BATCH]}}]},
+                                      include=["metadatas"])
+            found += [paper_from_metadata(m) for m in got["metadatas"]]
+        return found
+
+    @_guarded
+    def update_papers(self, papers: Sequence[Paper]) -> None:
+        """Rewrite the paper records' title, source and metadata, keeping their vectors (a paper whose
+        metadata changed and whose title and abstract did not)."""
+        for start in range(0, len(papers), UPSERT_BATCH):
+            batch = papers[start:start + UPSERT_BATCH]
+            self.collection.update(ids=[paper_record_id(p.paper_id) for p in batch],
+                                   metadatas=[{"title": p.title, "source": p.source, **paper_metadata(p)}
+                                              for p in batch])
+
+    @_guarded
+    def paper_count(self) -> int:
+        return _paper_count(self.collection)
+
+    @_guarded
     def ids(self) -> list[str]:
         """Every record id (sentence chunks and paper records)."""
         return self.collection.get(include=[])["ids"]
@@ -326,6 +386,12 @@ class ChromaStore:
     def delete(self, ids: Sequence[str]) -> None:
         for start in range(0, len(ids), ID_BATCH):
             self.collection.delete(ids=list(ids[start:start + ID_BATCH]))
+
+    @_guarded
+    def delete_papers(self, paper_ids: Sequence[str]) -> None:
+        """Delete papers whole: their paper records and sentence chunks (each batch one transaction)."""
+        for start in range(0, len(paper_ids), ID_BATCH):
+            self.collection.delete(where={"paper_id": {"$in": list(paper_ids[start:start + ID_BATCH])}})
 
     @_guarded
     def records(self, ids: Sequence[str]) -> dict[str, list]:
@@ -377,7 +443,8 @@ class ChromaStore:
         if self._count is None:
             self._count = self.count()
         if self._count == 0:
-            raise IndexMissingError(f"the index at {self.location} is empty: run `rag-assistant ingest`")
+            raise IndexMissingError(f"the collection '{self.collection.name}' at {self.location} is empty: "
+                                    f"run `rag-assistant --collection {self.collection.name} ingest PATH...`")
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=min(n, self._count),

@@ -2,6 +2,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # formats.record imports this module
+    from .formats import Skipped
+
+
+@dataclass(frozen=True)
+class PaperMeta:
+    """Who wrote a paper, when, where, and where to read it: what citations and sources show.
+
+    >>> PaperMeta(("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"), 2021, "NeurIPS").byline()
+    'Ada Lovelace, Alan Turing, Grace Hopper et al. (2021). NeurIPS'
+    """
+
+    authors: tuple[str, ...] = ()
+    year: int | None = None
+    venue: str = ""
+    doi: str = ""
+    arxiv_id: str = ""
+    url: str = ""
+
+    def byline(self, shown: int = 3) -> str:
+        """Authors (the first ``shown``, then "et al."), year and venue, as far as they are known."""
+        names = ", ".join(self.authors[:shown]) + (" et al." if len(self.authors) > shown else "")
+        year = f"({self.year})" if self.year else ""
+        head = " ".join(part for part in (names, year) if part)
+        return ". ".join(part for part in (head, self.venue) if part)
 
 
 @dataclass(frozen=True)
@@ -24,6 +52,10 @@ class Paper:
     arxiv_id: str = ""
     url: str = ""
     keywords: tuple[str, ...] = ()
+
+    @property
+    def meta(self) -> PaperMeta:
+        return PaperMeta(self.authors, self.year, self.venue, self.doi, self.arxiv_id, self.url)
 
 
 @dataclass(frozen=True)
@@ -49,6 +81,7 @@ class Hit:
     text: str
     similarity: float
     rank: int = 0
+    meta: PaperMeta = PaperMeta()
 
 
 @dataclass(frozen=True)
@@ -69,6 +102,7 @@ class Citation:
     title: str
     evidence: tuple[str, ...] = ()
     number: int = 0
+    meta: PaperMeta = PaperMeta()
 
 
 @dataclass(frozen=True)
@@ -116,8 +150,23 @@ class Sources:
 
 
 @dataclass(frozen=True)
+class FileIngest:
+    """What one file of an ingest did, by paper title: ``added`` (new to the collection), ``updated``
+    (its title, abstract or metadata changed), ``unchanged``; ``duplicates`` (papers an earlier entry
+    or file of the same ingest gave) and ``skipped`` entries (``formats.Skipped``: entry, reason, title)."""
+
+    path: Path
+    format: str
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    duplicates: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True)
 class IngestReport:
-    """What one ``ingest`` did."""
+    """What one ``ingest`` did: totals, and ``by_file``, one ``FileIngest`` per file in order."""
 
     files: int
     papers: int
@@ -127,3 +176,20 @@ class IngestReport:
     seconds: float
     conflicting_titles: tuple[str, ...] = ()  # came twice with different abstracts; the first was kept
     updated_titles: tuple[str, ...] = ()  # already indexed with another abstract; the new one replaced it
+    by_file: tuple[FileIngest, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemoveReport:
+    """What one ``remove`` did: the ``removed`` papers' titles, and the ``not_found`` keys."""
+
+    removed: tuple[str, ...] = ()
+    not_found: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    """A collection of a data dir (or a Chroma server) and how many papers it holds (None: not counted)."""
+
+    name: str
+    papers: int | None
