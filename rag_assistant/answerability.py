@@ -4,7 +4,8 @@ fitted on labelled questions (``rag-assistant calibrate --questions``) or, for a
 nobody labelled, on questions derived from the collection itself (``calibration.py``).
 
 The features are properties of retrieval and evidence, not of any field's vocabulary: how close
-the best paper is (``top_dense``) and how far ahead of the runner-up (``gap``); how well its best
+the best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of the
+ranking (``top_z``); how well its best
 sentence matches (``best_sentence``); how much of the question's specific wording, weighted by
 rarity in the collection, the paper contains (``coverage``) and how rare the rarest word it lacks
 is (``missing_idf``); whether names the question uses (acronyms, model names, quoted titles) are
@@ -28,7 +29,7 @@ from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
-FEATURES = ("top_dense", "gap", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "figure_gap",
+FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "figure_gap",
             "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
 _FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
@@ -88,20 +89,23 @@ def fit_logit_map(logits: Sequence[float], labels: Sequence[int]) -> tuple[float
     return round(float(lr.coef_[0][0]), 6), round(float(lr.intercept_[0]), 6)
 
 
-def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], origin: str) -> Model:
-    """Fit the logistic model (classes weighted to balance, so the threshold 0.5 is the point
-    where a wrong answer and a wrong refusal are equally likely)."""
+def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], origin: str,
+        weights: Sequence[float] | None = None, threshold: float = 0.5) -> Model:
+    """Fit the logistic model. Without ``weights`` the two classes are weighted to balance, so that
+    0.5 is where a wrong answer and a wrong refusal are equally likely."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[r[n] for n in FEATURES] for r in rows], dtype=np.float64)
     y = np.array(labels)
     if len(set(y.tolist())) < 2:
         raise ValueError("calibration needs both answerable and unanswerable examples")
+    if weights is None:
+        weights = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=1.0, max_iter=3000).fit((x - mean) / scale, y, sample_weight=np.asarray(weights))
     return Model(FEATURES, tuple(mean.round(6)), tuple(scale.round(6)), tuple(model.coef_[0].round(6)),
-                 round(float(model.intercept_[0]), 6), 0.5, origin)
+                 round(float(model.intercept_[0]), 6), round(float(threshold), 4), origin)
 
 
 class Answerability:
@@ -134,6 +138,10 @@ class Answerability:
         dense = [h.similarity for h in hits]
         f["top_dense"] = max(dense[:3])
         f["gap"] = dense[0] - (dense[1] if len(dense) > 1 else 0.0)
+        # how far the best paper stands out from the rest of the ranking (a query-performance
+        # predictor): one paper far ahead of a flat field is found even when the wording differs
+        spread = float(np.std(dense[:10])) if len(dense) > 2 else 0.0
+        f["top_z"] = min(5.0, (max(dense[:3]) - float(np.mean(dense[:10]))) / spread) if spread > 1e-6 else 0.0
         top = self.papers[hits[0].paper_id]
         sentences, vectors = self.sentences.sentences(top.paper_id)
         cosines = vectors @ question_vector if len(sentences) else np.zeros(0)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .metrics import normalize_title
+from .corpus import normalize_title
 from .types import Paper
 
 STOCK_CHUNK_SIZE = 800

@@ -14,6 +14,7 @@ train the model's weights: those come from labelled questions. They place its de
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 import re
@@ -76,21 +77,82 @@ def labelled_examples(assistant, questions: Iterable) -> tuple[list[dict], list[
     return rows, labels
 
 
+# The packaged model's choices, made by leave-one-file-out cross-validation on the tune halves:
+# how much a derived out-of-collection question (general knowledge, a near miss with its paper left
+# out) weighs against a labelled unanswerable one, and the probability at which to answer.
+SYNTHETIC_WEIGHTS = (0.0, 0.1, 0.25, 0.5)
+THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+
+
 def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune") -> Model:
-    """The default model: fitted on the ``split`` halves of labelled question files."""
+    """The packaged model: weights fitted on the ``split`` halves of labelled question files over
+    the assistant's collection, plus its derived out-of-collection questions; the synthetic weight
+    and the threshold chosen by cross-validation (``choose``)."""
     from .evaluation import load_questions
 
-    rows, labels, names = [], [], []
+    groups, names = [], []
     for path in question_files:
         questions = [q for q in load_questions(path) if split == "all" or q.split == split]
-        r, y = labelled_examples(assistant, questions)
-        rows += r
-        labels += y
-        names.append(f"{Path(path).name} ({len(r)})")
+        rows, labels = labelled_examples(assistant, questions)
+        groups.append((rows, labels))
+        names.append(f"{Path(path).name} ({len(rows)})")
+    synthetic_rows, synthetic_labels, counts = synthetic_examples(assistant)
+    negatives = [r for r, y in zip(synthetic_rows, synthetic_labels) if y == 0]
+    weight, threshold, score = choose(groups, negatives)
+    rows = [r for g in groups for r in g[0]]
+    labels = [y for g in groups for y in g[1]]
+    positives = sum(labels)
     origin = (f"fitted {date.today().isoformat()} at commit {commit()} on the {split} halves of "
-              f"{', '.join(names)}: {sum(labels)} answerable, {len(labels) - sum(labels)} not")
-    model = fit(rows, labels, origin)
-    return replace(model, reference=_logit_map(model, assistant))
+              f"{', '.join(names)} ({positives} answerable, {len(labels) - positives} not) and "
+              f"{len(negatives)} questions derived from the collection that it does not answer (weight "
+              f"{weight}); threshold {threshold}; weight and threshold chosen by leave-one-file-out "
+              f"cross-validation (mean balanced accuracy {score:.3f})")
+    model = fit(rows + negatives, labels + [0] * len(negatives), origin,
+                _weights(labels, len(negatives), weight), threshold)
+    return replace(model, reference=fit_logit_map([model.logit(r) for r in synthetic_rows], synthetic_labels))
+
+
+def _weights(labels: Sequence[int], extra_negatives: int, weight: float) -> list[float]:
+    """Labelled classes balanced; each derived negative weighs ``weight`` x a labelled negative."""
+    positives = sum(labels)
+    negatives = max(1, len(labels) - positives)
+    pos_w, neg_w = len(labels) / (2 * max(1, positives)), len(labels) / (2 * negatives)
+    return [pos_w if y else neg_w for y in labels] + [weight * neg_w] * extra_negatives
+
+
+def _balanced_accuracy(probabilities: Sequence[float], labels: Sequence[int], threshold: float) -> float:
+    """The mean of the share of answerable questions answered and of unanswerable ones refused."""
+    answered = [p >= threshold for p in probabilities]
+    rates = [sum(a == bool(y) for a, y in zip(answered, labels) if bool(y) == kind) / n
+             for kind in (True, False) if (n := sum(bool(y) == kind for y in labels))]
+    return sum(rates) / len(rates)
+
+
+def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tuple[float, float, float]:
+    """(synthetic weight, threshold, score): each labelled file in turn is held out, and so is every
+    other derived negative (one more "file"); the pair with the best mean balanced accuracy (answered
+    answerable and refused unanswerable questions count alike, whatever their mix in a file) on what
+    was held out wins."""
+    held_negatives, train_negatives = list(negatives[1::2]), list(negatives[::2])
+    best = (0.0, 0.5, -1.0)
+    for weight in SYNTHETIC_WEIGHTS:
+        scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
+        for i, (test_rows, test_labels) in enumerate(groups):
+            rows = [r for j, g in enumerate(groups) if j != i for r in g[0]]
+            labels = [y for j, g in enumerate(groups) if j != i for y in g[1]]
+            extra = train_negatives if weight else []
+            model = fit(rows + extra, labels + [0] * len(extra), "cv", _weights(labels, len(extra), weight))
+            p = [model.probability(r) for r in test_rows]
+            q = [model.probability(r) for r in held_negatives]
+            for t in THRESHOLDS:
+                scores[t].append(_balanced_accuracy(p, test_labels, t))
+                if i == len(groups) - 1:
+                    scores[t].append(sum(qi < t for qi in q) / max(1, len(q)))
+        for t, values in scores.items():
+            mean = sum(values) / len(values)
+            if mean > best[2] + 1e-9:
+                best = (weight, t, round(mean, 4))
+    return best
 
 
 def _logit_map(model: Model, assistant, **options) -> tuple[float, float]:
@@ -189,16 +251,17 @@ def calibrate(assistant, base: Model | None = None, progress: bool = False, **op
         raise ValueError(f"calibration found only {counts['in_collection']} of its questions' papers: the "
                          "collection is too small or too uniform to calibrate; the default calibration stays")
     slope, intercept = fit_logit_map([base.logit(r) for r in rows], labels)
-    _, ref_intercept = base.reference
+    ref_slope, ref_intercept = base.reference
     if slope <= 0:
         raise ValueError("the derived questions do not separate on this collection; the default calibration stays")
-    boundary = (ref_intercept - intercept) / slope  # where the new map gives the reference boundary's value
+    at = math.log(base.threshold / (1 - base.threshold))  # the packaged boundary, as a logit
+    boundary = (ref_slope * at + ref_intercept - intercept) / slope  # where the new map gives that value
     origin = (f"calibrated {date.today().isoformat()} at commit {commit()} on collection "
               f"'{assistant.config.collection}' ({len(assistant.papers)} papers): {counts['in_collection']} "
               f"questions made of its abstracts' sentences, the same with their paper left out, "
               f"{counts['general']} general-knowledge questions; the decision boundary moved to logit {boundary:+.2f} "
               f"of the packaged model ({base.origin})")
-    model = replace(base, bias=round(base.bias - boundary, 6), origin=origin, papers=len(assistant.papers),
+    model = replace(base, bias=round(base.bias - (boundary - at), 6), origin=origin, papers=len(assistant.papers),
                     reference=(slope, intercept))
     model.save(calibration_path(assistant.config))
     assistant.use_model(model)

@@ -147,14 +147,15 @@ def third_person(claim: str) -> str:
     return claim
 
 
+SUBJECT_WORDS = 8
 _CAPITALIZED = re.compile(r"(?<=\s)[A-Z][a-z]{2,}(?:-[A-Za-z]+)*\b")
 
 
 def unfounded_terms(claim: str, evidence: str, question: str = "",
                     is_term: Callable[[str], bool] = lambda word: True) -> list[str]:
     """What a claim names that its evidence does not: a name (acronym, model, proper noun), or a
-    word it took from the question that is a term (``is_term``: in the collection, one rare enough
-    to say what the question is about). "BiT reaches 87.5%" cited to a sentence about ViT puts the
+    word of its subject (its first eight words) taken from the question that is a term (``is_term``:
+    in the collection, one rare enough to say what the question is about). "BiT reaches 87.5%" cited to a sentence about ViT puts the
     question's subject into another method's result.
 
     >>> unfounded_terms("BiT reaches 87.5% top-1.", "ViT reaches 87.5% top-1 on ImageNet.", "What does BiT reach?")
@@ -168,7 +169,10 @@ def unfounded_terms(claim: str, evidence: str, question: str = "",
     body = claim.split(" ", 1)[1] if " " in claim else ""  # a capital opening the sentence names nothing
     names = list(dict.fromkeys(name_terms(claim) + _CAPITALIZED.findall(" " + body)))
     missing = [n for n in names if not mentions(lowered, n)]
-    from_question = content_words(claim) & content_words(question)
+    # the claim's subject (its first words) is where a question's term lands on the wrong method;
+    # a verb later on ("produce" for "generate") rephrases, it does not misattribute
+    subject = " ".join(claim.split()[:SUBJECT_WORDS])
+    from_question = content_words(subject) & content_words(question)
     have = _stems(content_words(evidence))
     missing += [w for w in sorted(from_question) if _stems({w}).isdisjoint(have) and w not in _GENERIC
                 and is_term(w) and not any(w.lower() == m.lower() for m in missing)]

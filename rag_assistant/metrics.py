@@ -25,12 +25,9 @@ import re
 import unicodedata
 from typing import Iterable, Sequence
 
+from .corpus import normalize_title
+
 _SPACE = re.compile(r"\s+")
-
-
-def normalize_title(title: str) -> str:
-    """Case-, width- and whitespace-insensitive title (the corpus' own rule)."""
-    return " ".join(unicodedata.normalize("NFKC", str(title)).casefold().split())
 
 
 def dedupe(titles: Iterable[str]) -> list[str]:
