@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import Config, apply_offline_env
-from .errors import RagAssistantError
+from .errors import ConfigError, RagAssistantError
 
 
 def _path(text: str) -> Path:
@@ -29,6 +29,8 @@ def _global_flags(default) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", type=_path, default=default, help="index and models (env RAG_DATA_DIR)")
     common.add_argument("--chroma-url", default=default, help="a Chroma server, e.g. http://127.0.0.1:8000")
+    common.add_argument("--collection", default=default,
+                        help="the collection to use (env RAG_COLLECTION; default papers)")
     common.add_argument("--generator", default=default, choices=["llama_cpp", "transformers", "extractive"],
                         help="answer backend")
     common.add_argument("--model", dest="llm_model", default=default,
@@ -42,7 +44,15 @@ def _parser() -> argparse.ArgumentParser:
                                      parents=[_global_flags(None)])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", parents=[common], help="index paper files (default: the bundled corpus)")
-    p.add_argument("paths", nargs="*", type=_path, help=".txt page scrapes, .jsonl/.json/.csv with title+abstract")
+    p.add_argument("paths", nargs="*", type=_path,
+                   help="BibTeX, RIS, arXiv metadata JSON Lines, CSV/TSV, JSON/JSON Lines, page scrapes, or folders")
+    p.add_argument("--format", help="the files' format instead of detecting it: page, jsonl, json, csv, tsv, bibtex, "
+                                    "arxiv, ris")
+    sub.add_parser("collections", parents=[common], help="list the collections with their paper counts")
+    p = sub.add_parser("remove", parents=[common], help="remove papers from the collection")
+    p.add_argument("keys", nargs="+", metavar="ID_OR_DOI_OR_TITLE",
+                   help="a paper id, DOI, arXiv id or title (as `search` shows it)")
+    sub.add_parser("reindex", parents=[common], help="re-embed every paper of the collection")
     p = sub.add_parser("ask", parents=[common], help="answer one question with cited papers")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
@@ -67,50 +77,122 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEFAULT_COLLECTION = Config.__dataclass_fields__["collection"].default  # the one built from the bundled corpus
+
+
 def _config(args) -> Config:
     return Config.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator,
-                           llm_model=args.llm_model)
+                           llm_model=args.llm_model, collection=args.collection)
 
 
-def _assistant(args, progress: bool = True):
+def _assistant(args, progress: bool = True, create: bool = False, empty: bool = False):
+    """The assistant over the configured collection. Another collection than the default one must
+    exist, unless ``create``: then a new one starts empty (it is not built from the bundled corpus).
+    ``empty``: the default one too, when missing (an ingest of the corpus is about to build it)."""
     from .assistant import Assistant
 
     config = _config(args)
+    named = config.collection != DEFAULT_COLLECTION
+    where = config.chroma_url or config.data_dir
+    if named and not create and config.collection not in {c.name for c in Assistant.collections(config, count=False)}:
+        raise ConfigError(f"no collection '{config.collection}' in {where}: `rag-assistant collections` lists them, "
+                          f"`rag-assistant --collection {config.collection} ingest PATH...` makes it")
     if progress:
         if config.chroma_url or (config.chroma_dir / "chroma.sqlite3").exists():
-            print(f"Loading the index ({config.chroma_url or config.data_dir})...", file=sys.stderr)
+            print(f"Loading the index ({where}, collection '{config.collection}')...", file=sys.stderr)
+        elif named:
+            pass  # a new collection starts empty: nothing to build
         elif config.data_dir.is_dir() or not config.data_dir.exists():  # a file: from_config says what is wrong
             print(f"No index in {config.data_dir} yet: building it from {', '.join(map(str, config.corpus_paths))} "
                   "(first run, under a minute)...", file=sys.stderr)
-    return Assistant.from_config(config, progress=progress)
+    return Assistant.from_config(config, progress=progress, create_empty=named or empty)
 
 
 def cmd_ingest(args) -> int:
-    assistant = _assistant(args)
-    if args.paths:
-        report = assistant.ingest(args.paths, progress=True)
-    else:
-        report = assistant.ingest(progress=True)
+    from .corpus import corpus_files
+    from .formats import format_name
+
+    if args.format:
+        format_name(args.format)  # a typo or a missing file is named before a new collection is made
+    corpus_files(args.paths)
+    assistant = _assistant(args, create=True, empty=not args.paths)
+    report = assistant.ingest(args.paths or None, format=args.format, progress=True)
+    for summary in report.by_file:
+        print(_file_line(summary))
+    skipped = [(summary.path.name, s) for summary in report.by_file for s in summary.skipped]
+    if skipped:
+        print(f"Skipped {len(skipped)} entr{'y' if len(skipped) == 1 else 'ies'}:")
+        for name, s in skipped:
+            print(f"  {name}: {s.entry} ({s.reason})" + (f' "{s.title}"' if s.title else ""))
     print(f"Indexed {report.papers} papers from {report.files} file(s): {report.chunks} chunks "
           f"({report.embedded} embedded, {report.removed} removed) in {report.seconds:.1f} s. "
-          f"Index: {assistant.store.location} ({len(assistant.papers)} papers in total)")
+          f"Index: {assistant.store.location}, collection '{assistant.config.collection}' "
+          f"({len(assistant.papers)} papers in total)")
     if args.paths:
-        from .calibration import needs_calibration, calibrate
-
-        if needs_calibration(assistant):
-            print("Calibrating when to abstain on this collection's own questions (`rag-assistant calibrate` "
-                  "redoes it)...", file=sys.stderr)
-            try:
-                model = calibrate(assistant, progress=True)
-                print(f"Calibrated: {model.origin}", file=sys.stderr)
-            except ValueError as exc:
-                print(f"note: {exc}", file=sys.stderr)
+        _calibrate_if_changed(assistant)
     if report.conflicting_titles:
         print(f"note: {len(report.conflicting_titles)} title(s) came more than once with different abstracts; "
               f"the first copy of each was kept: {_titles(report.conflicting_titles)}", file=sys.stderr)
     if report.updated_titles:
         print(f"note: {len(report.updated_titles)} paper(s) already in the index came with a different abstract; "
               f"the new one replaced the old: {_titles(report.updated_titles)}", file=sys.stderr)
+    return 0
+
+
+def _file_line(summary) -> str:
+    """One file's line of the ingest summary.
+
+    >>> from rag_assistant.types import FileIngest
+    >>> _file_line(FileIngest(Path("/x/refs.bib"), "bibtex", added=("A", "B"), unchanged=("C",), duplicates=("D",)))
+    'refs.bib (bibtex): 2 added, 0 updated, 1 unchanged, 0 skipped, 1 already given above'
+    """
+    line = (f"{summary.path.name} ({summary.format}): {len(summary.added)} added, {len(summary.updated)} updated, "
+            f"{len(summary.unchanged)} unchanged, {len(summary.skipped)} skipped")
+    return line + (f", {len(summary.duplicates)} already given above" if summary.duplicates else "")
+
+
+def _calibrate_if_changed(assistant) -> None:
+    """After an ingest or a remove: calibrate the collection when it changed enough to matter."""
+    from .calibration import needs_calibration, calibrate
+
+    if needs_calibration(assistant):
+        print("Calibrating when to abstain on this collection's own questions (`rag-assistant calibrate` "
+              "redoes it)...", file=sys.stderr)
+        try:
+            model = calibrate(assistant, progress=True)
+            print(f"Calibrated: {model.origin}", file=sys.stderr)
+        except ValueError as exc:
+            print(f"note: {exc}", file=sys.stderr)
+
+
+def cmd_collections(args) -> int:
+    from .assistant import Assistant
+
+    config = _config(args)
+    collections = Assistant.collections(config)
+    where = config.chroma_url or config.data_dir
+    if not collections:
+        print(f"No collections in {where} yet: `rag-assistant ingest` builds one")
+    for c in collections:
+        mark = "*" if c.name == config.collection else " "
+        print(f"{mark} {c.name}  {c.papers} paper{'' if c.papers == 1 else 's'}")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    assistant = _assistant(args)
+    removed = assistant.remove(args.keys)
+    print(f"Removed {len(removed)} paper(s) from collection '{assistant.config.collection}' "
+          f"({len(assistant.papers)} left): {_titles([p.title for p in removed])}")
+    _calibrate_if_changed(assistant)
+    return 0
+
+
+def cmd_reindex(args) -> int:
+    assistant = _assistant(args)
+    report = assistant.reindex(progress=True)
+    print(f"Re-embedded the {report.papers} papers of collection '{assistant.config.collection}' "
+          f"({report.chunks} chunks) in {report.seconds:.1f} s")
     return 0
 
 
@@ -136,13 +218,22 @@ def _titles(titles, shown: int = 3) -> str:
     return "; ".join(f'"{t}"' for t in titles[:shown]) + more
 
 
+def _described(title: str, meta) -> str:
+    """A title with its authors, year and venue: ``Title — A, B, C et al. (2021). Venue``."""
+    byline = meta.byline()
+    return f"{title} — {byline}" if byline else title
+
+
 def cmd_search(args) -> int:
     hits = _assistant(args).retrieve(args.query, k=args.k)
     if args.json:
         print(json.dumps([asdict(h) for h in hits], indent=2))
         return 0
     for hit in hits:
-        print(f"{hit.rank:>2}. {hit.title}  (score {hit.score:.4f}, similarity {hit.similarity:.2f})")
+        print(f"{hit.rank:>2}. {_described(hit.title, hit.meta)}  (score {hit.score:.4f}, "
+              f"similarity {hit.similarity:.2f})")
+        if hit.meta.url:
+            print(f"    {hit.meta.url}")
         print(f"    {hit.text[:200]}{'...' if len(hit.text) > 200 else ''}")
     return 0
 
@@ -156,7 +247,9 @@ def cmd_ask(args) -> int:
     if answer.citations:
         print("\nCited papers:")
         for c in answer.citations:
-            print(f"  [{c.number}] {c.title}")
+            print(f"  [{c.number}] {_described(c.title, c.meta)}")
+            if c.meta.url:
+                print(f"      {c.meta.url}")
     return 0
 
 
@@ -179,8 +272,9 @@ def cmd_bench(args) -> int:
     return bench_main(args.rest, _config(args))
 
 
-COMMANDS = {"ingest": cmd_ingest, "calibrate": cmd_calibrate, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat, "eval": cmd_eval,
-            "bench": cmd_bench}
+COMMANDS = {"ingest": cmd_ingest, "calibrate": cmd_calibrate, "ask": cmd_ask, "search": cmd_search, "chat": cmd_chat,
+            "eval": cmd_eval, "bench": cmd_bench, "collections": cmd_collections, "remove": cmd_remove,
+            "reindex": cmd_reindex}
 
 
 def main(argv: list[str] | None = None) -> int:
