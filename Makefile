@@ -1,5 +1,5 @@
 # Two commands for a fresh machine (see README):  make run   |   make test
-.PHONY: setup setup-test run test test-fast eval bench clean
+.PHONY: setup setup-test run test test-fast lint eval bench clean
 
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
@@ -18,6 +18,9 @@ run: setup
 
 test: setup-test
 	$(PY) -m pytest -q
+
+lint: setup-test
+	.venv/bin/ruff check rag_assistant tests eval scripts
 
 test-fast: setup-test
 	$(PY) -m pytest -q -m "not llm and not browser"

@@ -345,6 +345,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--collection-dir", type=Path,
                    help="a collection folder (papers.jsonl and questions.jsonl, as under eval/collections/): "
                         "ingested into its own index and scored on its own questions")
+    p.add_argument("--suite", action="store_true",
+                   help="every question file in eval/ on the bundled collection and every collection under "
+                        "eval/collections/ on its own questions, with a table of tune and test halves (suite.md)")
     p.add_argument("--default-calibration", action="store_true",
                    help="decide answerability with the packaged model even if the collection has its own "
                         "calibration")
@@ -468,6 +471,51 @@ def evaluate(config: Config, questions: list[Question], retrieval_only: bool = F
                       "answerability": assistant.answerability.model.origin}}
 
 
+EVAL_DIR = PROJECT_ROOT / "eval"
+SUITE_METRICS = (("questions", "n", "count"), ("recall@5", "R@5", "frac"), ("mrr", "MRR", "frac"),
+                 ("citation_precision", "cit. precision", "frac"), ("keypoint_coverage", "keypoints", "frac"),
+                 ("abstention_accuracy", "abstention acc.", "frac"), ("false_abstention_rate", "false abst.", "frac"),
+                 ("unanswerable_abstention", "unanswerable abst.", "frac"))
+
+
+def suite_targets(config: Config) -> list[tuple[str, Config, Path]]:
+    """(name, config, question file): each question file in eval/ over the configured collection,
+    then each collection folder under eval/collections/ over its own index."""
+    targets = [(path.stem, config, path) for path in sorted(EVAL_DIR.glob("*_questions.jsonl"))]
+    for folder in sorted((EVAL_DIR / "collections").glob("*/")):
+        if (folder / "papers.jsonl").is_file() and (folder / "questions.jsonl").is_file():
+            own, questions = collection_config(config, folder)
+            targets.append((f"collections/{folder.name}", own, questions))
+    return targets
+
+
+def run_suite(config: Config, args, out: Path) -> str:
+    """Evaluate every target (``suite_targets``); write each one's report and one table of halves."""
+    from .reports import fmt, md_table, write_eval_report
+
+    rows, summary = [], {}
+    for name, target_config, path in suite_targets(config):
+        questions = load_questions(path)
+        if args.split != "all":
+            questions = [q for q in questions if q.split == args.split]
+        questions = select(questions, args.types, args.limit)
+        result = evaluate(target_config, questions, args.retrieval_only, (), progress=not args.no_progress,
+                          log=lambda m: print(m, file=sys.stderr), default_calibration=args.default_calibration)
+        folder = out / name.replace("/", "-")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_eval_report(folder, questions, result, {"questions": str(path), "suite": True})
+        ours = result["systems"]["ours"]
+        summary[name] = {"by_split": ours["by_split"], "overall": ours["overall"],
+                         "answerability": result["setup"].get("answerability")}
+        for half, block in ours["by_split"].items():
+            rows.append([name, half] + [fmt(block.get(key), kind) for key, _, kind in SUITE_METRICS])
+    (out / "suite.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    table = md_table(["question file", "half"] + [label for _, label, _ in SUITE_METRICS], rows)
+    (out / "suite.md").write_text(f"# Evaluation suite\n\n- Created: {datetime.now().isoformat(timespec='seconds')}"
+                                  f"\n\n{table}\n", encoding="utf-8")
+    return table
+
+
 def main(argv: list[str] | None, config: Config | None = None) -> int:
     apply_offline_env()
     try:
@@ -476,6 +524,12 @@ def main(argv: list[str] | None, config: Config | None = None) -> int:
             raise EvalInputError("--limit must be at least 1")
         baselines = _baselines(args.baselines)
         config = apply_config_overrides(config, args)
+        if args.suite:
+            out = prepare_out(args.out or default_out("eval"))
+            table = run_suite(config, args, out)
+            print(table)
+            print(f"\nWrote suite.md, suite.json and a report per question file to {out}")
+            return 0
         questions_path = args.questions
         if args.collection_dir:
             config, questions_path = collection_config(config, args.collection_dir, args.questions)

@@ -78,3 +78,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_llm_without_the_marker(request, monkeypatch):
+    """A test that loads the real LLM must say so (``@pytest.mark.llm``), so `make test-fast` loads none."""
+    if "llm" in request.keywords:
+        return
+    from rag_assistant import generation
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"{request.node.nodeid} loads the LLM but is not marked llm")
+
+    monkeypatch.setattr(generation.LlamaCppGenerator, "__init__", refuse)
+    monkeypatch.setattr(generation.TransformersGenerator, "__init__", refuse)
