@@ -8,11 +8,11 @@ from typing import Sequence
 from .acronyms import expand
 from .answerability import Decision
 from .chunking import ABBREVIATIONS, split_sentences
-from .citations import Verified, figures, strip_markers
-from .evidence import CONTRIBUTION, Source
+from .citations import figures, strip_markers
+from .evidence import CONTRIBUTION
 from .prompts import render
 from .terms import content_words, mentions, name_terms
-from .types import Citation, Hit
+from .types import Citation, Hit, Source, Verified
 
 NOT_COVERED = "The collection does not cover this question."
 INSTRUCTION = ("That reads as an instruction to the assistant, not a question about the papers; "

@@ -19,9 +19,9 @@ from typing import Callable
 import numpy as np
 
 from .chunking import split_sentences
-from .evidence import SentenceIndex, Source
+from .evidence import SentenceIndex
 from .terms import content_words, mentions, name_terms
-from .types import Citation
+from .types import Citation, Source, Verified
 
 MARKER = re.compile(r"\s*\[\s*(?:sources?\s*)?(\d+(?:\s*[,;–-]\s*(?:sources?\s*)?\d+)*)\s*\]", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"\s*\[\s*(?:n|x|\?|source|citation|number|\.\.\.)?\s*\]", re.IGNORECASE)
@@ -67,14 +67,6 @@ def without_titles(claim: str, titles) -> str:
     for title in sorted(titles, key=len, reverse=True):
         claim = re.sub(re.escape(title), " ", claim, flags=re.IGNORECASE)
     return claim
-
-
-@dataclass(frozen=True)
-class Verified:
-    text: str
-    citations: tuple[Citation, ...]
-    kept: int
-    dropped: int
 
 
 def figures(text: str) -> set[str]:

@@ -15,16 +15,7 @@ import numpy as np
 
 from .chunking import sentence_units, split_sentences
 from .terms import content_words
-from .types import Evidence, Hit, Paper
-
-@dataclass(frozen=True)
-class Source:
-    """A numbered source in the prompt: a paper and its selected evidence sentences."""
-
-    number: int
-    hit: Hit
-    evidence: tuple[Evidence, ...]
-
+from .types import Evidence, Hit, Paper, Source
 
 # names of reported figures: "what top-1 accuracy / mAP ...?" asks for a number
 METRIC_NAMES = r"accuracy|error rate|score|mAP|AUC|F1|BLEU|perplexity|FID"

@@ -95,6 +95,15 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A numbered source in the prompt: a paper and its selected evidence sentences."""
+
+    number: int
+    hit: Hit
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
 class Citation:
     """A verified citation: the paper and the evidence sentence(s) that support the claim."""
 
@@ -103,6 +112,16 @@ class Citation:
     evidence: tuple[str, ...] = ()
     number: int = 0
     meta: PaperMeta = PaperMeta()
+
+
+@dataclass(frozen=True)
+class Verified:
+    """An answer text with the citations code verified, and how many claims were kept and dropped."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    kept: int
+    dropped: int
 
 
 @dataclass(frozen=True)

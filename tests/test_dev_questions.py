@@ -97,3 +97,14 @@ def test_gold_titles_and_keypoints_grounded(path):
         for kp in q["keypoints"]:
             for alt in kp:
                 assert any(norm(alt) in a for a in abstracts), f"{q['id']}: {alt!r} not in any gold abstract"
+
+
+@pytest.mark.parametrize("checker", ["eval/paraphrase_check.py", "eval/collections/sciences/validate.py"])
+def test_the_held_out_files_pass_their_own_checks(checker):
+    """The paraphrase-heavy file and the other-field collection ship with their writers' checkers
+    (schema, gold titles, keypoints in the abstracts, no reused 3-word runs, type counts)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / checker)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
