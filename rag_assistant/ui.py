@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future
+from dataclasses import asdict
 from typing import Any, Iterator
 
 import gradio as gr
@@ -133,7 +134,8 @@ class Backend:
     def status(self) -> tuple[str, str, bool]:
         """(kind, text, settled): settled means nothing is loading any more."""
         if not self._future.done():
-            return "loading", "Opening the paper index… (the first run builds it from the corpus: about a minute)", False
+            return ("loading", "Opening the paper index… (the first run builds it from the corpus: about a minute)",
+                    False)
         if self._future.exception() is not None:
             return "error", f"The index could not be opened: {_message(self._future.exception())}", True
         assistant = self.get()
@@ -152,10 +154,14 @@ class Backend:
 
 
 def _message(exc: BaseException) -> str:
-    """One line for the user: a RagAssistantError's own text, otherwise a generic line (logged)."""
+    """One line for the user: a RagAssistantError's own text, otherwise a generic line (logged).
+
+    A sentence starts with a capital unless its first word is a name ("k", "--port") that must keep its case.
+    """
     if isinstance(exc, RagAssistantError):
         text = str(exc).strip() or exc.__class__.__name__
-        return text[0].upper() + text[1:]
+        first = text.split(" ", 1)[0]
+        return text[0].upper() + text[1:] if len(first) > 1 and first.isalpha() and first.islower() else text
     return GENERIC_ERROR
 
 
@@ -185,7 +191,8 @@ class ChatUI:
         yield (*self._views(conv), "", conv)
         try:
             assistant = self.backend.get()
-            events = assistant.stream(question, history=conv.history(), k=_k(k))
+            k = _k(k, DEFAULT_K)
+            events = assistant.stream(question, history=conv.history(), k=k)
             with self.backend.retrieval_lock:
                 first = next(events)
             if not isinstance(first, Sources):
@@ -198,6 +205,7 @@ class ChatUI:
             events.close()
             return
         turn.sources, turn.abstaining, turn.searched = tuple(first.hits), first.abstaining, True
+        turn.remark = k_beyond_collection(k, len(assistant.papers), len(first.hits))
         if first.abstaining:  # no LLM involved: finish here
             try:
                 for event in events:
@@ -277,30 +285,34 @@ class ChatUI:
         query = query if isinstance(query, str) else ""
         try:
             assistant = self.backend.get()
+            k = _k(k, DEFAULT_K)
             with self.backend.retrieval_lock:
-                hits = assistant.retrieve(query, k=_k(k) or 10)
+                hits = assistant.retrieve(query, k=k)
         except Exception as exc:  # noqa: BLE001
             if not isinstance(exc, RagAssistantError):
                 log.exception("search failed")
             return render_search(query, [], {}, error=_message(exc))
-        return render_search(query, hits, assistant.papers)
+        note = k_beyond_collection(k, len(assistant.papers), len(hits))
+        return render_search(query, hits, assistant.papers, note=note)
 
     # ---- API for scripts (gradio_client) -------------------------------------------------
-    def api_ask(self, question: str, k: int = 0, history: list[list[str]] | None = None) -> dict:
+    def api_ask(self, question: str, k: int | None = None, history: list[list[str]] | None = None) -> dict:
         """Answer a question from the paper collection with verified citations.
 
         Args:
             question: the question, in words.
-            k: how many papers to retrieve (0 = the default).
+            k: how many papers to retrieve (a whole number of at least 1; left out: the default, 10).
             history: earlier turns as [[question, answer], ...] for follow-up questions.
         Returns:
-            {"answer", "abstained", "mode", "citations": [{"number", "title", "paper_id", "evidence"}],
-             "sources": [{"number", "title", "paper_id", "score", "similarity", "text"}], "timings"}
+            {"answer", "abstained", "mode", "citations": [{"number", "title", "paper_id", "evidence", "meta"}],
+             "sources": [{"number", "title", "paper_id", "score", "similarity", "text", "meta"}], "timings"};
+            "meta" holds the paper's authors, year, venue, doi, arxiv_id and url, as far as they are known.
         """
         try:
             assistant = self.backend.get()
             pairs = [(str(p[0]), str(p[1])) for p in (history or []) if isinstance(p, (list, tuple)) and len(p) == 2]
-            events = assistant.stream(question, history=pairs, k=_k(k))
+            k = _k(k, DEFAULT_K)
+            events = assistant.stream(question, history=pairs, k=k)
             with self.backend.retrieval_lock:
                 first = next(events)
             final = first if isinstance(first, Answer) else None
@@ -318,27 +330,32 @@ class ChatUI:
             raise gr.Error(_message(exc), print_exception=False) from None
         if final is None:
             raise gr.Error(GENERIC_ERROR, print_exception=False)
+        _warn(k_beyond_collection(k, len(assistant.papers), len(final.sources)))
         return answer_json(final)
 
-    def api_search(self, query: str, k: int = 10) -> list[dict]:
+    def api_search(self, query: str, k: int = DEFAULT_K) -> list[dict]:
         """Papers matching a query (titles and abstracts; no language model).
 
         Args:
             query: words to search for.
-            k: how many papers (default 10).
+            k: how many papers (a whole number of at least 1; default 10). More than the collection
+               holds returns what it found, with a warning.
         Returns:
-            [{"rank", "title", "paper_id", "score", "similarity", "text"}, ...] best first.
+            [{"rank", "title", "paper_id", "score", "similarity", "text", "meta"}, ...] best first;
+            "meta" holds the paper's authors, year, venue, doi, arxiv_id and url, as far as they are known.
         """
         try:
             assistant = self.backend.get()
+            k = _k(k, DEFAULT_K)
             with self.backend.retrieval_lock:
-                hits = assistant.retrieve(query, k=_k(k) or 10)
+                hits = assistant.retrieve(query, k=k)
         except Exception as exc:  # noqa: BLE001
             if not isinstance(exc, RagAssistantError):
                 log.exception("/search failed")
             raise gr.Error(_message(exc), print_exception=False) from None
+        _warn(k_beyond_collection(k, len(assistant.papers), len(hits)))
         return [{"rank": h.rank, "title": h.title, "paper_id": h.paper_id, "score": round(h.score, 6),
-                 "similarity": round(h.similarity, 4), "text": h.text} for h in hits]
+                 "similarity": round(h.similarity, 4), "text": h.text, "meta": asdict(h.meta)} for h in hits]
 
 
 # gr.api reads the return annotation unevaluated; resolve the (postponed) annotations for it.
@@ -353,22 +370,47 @@ def answer_json(answer: Answer) -> dict:
         "answer": answer.text,
         "abstained": answer.abstained,
         "mode": answer.mode,
-        "citations": [{"number": c.number, "title": c.title, "paper_id": c.paper_id, "evidence": list(c.evidence)}
-                      for c in answer.citations],
+        "citations": [{"number": c.number, "title": c.title, "paper_id": c.paper_id, "evidence": list(c.evidence),
+                       "meta": asdict(c.meta)} for c in answer.citations],
         "sources": [{"number": i, "title": h.title, "paper_id": h.paper_id, "score": round(h.score, 6),
-                     "similarity": round(h.similarity, 4), "text": h.text}
+                     "similarity": round(h.similarity, 4), "text": h.text, "meta": asdict(h.meta)}
                     for i, h in enumerate(answer.sources, start=1)],
         "timings": {"retrieval_s": answer.timings.retrieval_s, "first_token_s": answer.timings.first_token_s,
                     "total_s": answer.timings.total_s},
     }
 
 
-def _k(value: Any) -> int | None:
-    try:
-        k = int(value)
-    except (TypeError, ValueError):
-        return None
-    return max(1, min(k, 100)) if k > 0 else None
+def _k(value: Any, default: int | None = None) -> Any:
+    """k as a control or script sent it, for the Assistant to take or reject with its one message
+    (k below 1 is an error everywhere, as in the CLI): a slider's 5.0 is 5, a blank is ``default``.
+
+    >>> _k(5.0), _k("7"), _k(None, 10), _k(0), _k(2.5)
+    (5, 7, 10, 0, 2.5)
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    return value
+
+
+def k_beyond_collection(k: Any, papers: int, found: int) -> str:
+    """A short note when ``k`` asks for more papers than the collection holds ("" otherwise).
+
+    >>> k_beyond_collection(50, 12, 12)
+    'k = 50 is more than the 12 papers in this collection: showing all 12.'
+    """
+    if not isinstance(k, int) or not papers or k <= papers:
+        return ""
+    shown = f"all {found:,}" if found == papers else f"the {found:,} found"
+    return f"k = {k:,} is more than the {papers:,} papers in this collection: showing {shown}."
+
+
+def _warn(note: str) -> None:
+    if note:
+        gr.Warning(note)
 
 
 def _apply(turn: Turn, event: Any) -> None:
@@ -447,7 +489,7 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
                         with gr.Row(elem_id="ra-composer"):
                             question = gr.Textbox(
                                 show_label=False, container=False, lines=1, max_lines=6, scale=8,
-                                placeholder="Ask a question about the papers…  (Enter sends)",
+                                placeholder="Ask about the papers…",
                                 elem_id="ra-question", autofocus=True)
                             send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ra-send")
                             stop = gr.Button("Stop", variant="stop", scale=1, min_width=72, elem_id="ra-stop")
@@ -458,7 +500,7 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
                         k = gr.Slider(3, 20, value=default_k, step=1, label="Sources per answer (k)",
                                       info="How many papers are retrieved and shown for each question",
                                       elem_id="ra-k")
-                    with gr.Column(scale=9, min_width=340):
+                    with gr.Column(scale=9, min_width=340, elem_id="ra-sources-col"):
                         sources = gr.HTML(render_sources(None, {}), elem_id="ra-sources")
             with gr.Tab("Browse papers", id="browse"):
                 with gr.Row(elem_id="ra-search-row"):

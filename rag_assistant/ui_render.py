@@ -9,11 +9,15 @@ import html
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping, Sequence
+from urllib.parse import quote
 
-from .types import Answer, Citation, Hit, Paper
+from .types import Answer, Citation, Hit, Paper, PaperMeta
 
 QUESTION_PREVIEW_CHARS = 600
 SNIPPET_CHARS = 360
+AUTHORS_SHOWN = 3
+LINK_CHARS = 48
+VENUE_CHARS = 80
 
 # Characters that are harmless in HTML but special in JS template strings / Handlebars,
 # which gr.HTML uses for its templates: entity-encode them too.
@@ -45,6 +49,7 @@ class Turn:
     searched: bool = False  # the Sources event arrived
     answer: Answer | None = None
     error: str = ""
+    remark: str = ""  # about the request itself (k beyond the collection), shown above its sources
     events: Iterator | None = field(default=None, repr=False)  # the live Assistant.stream
 
     @property
@@ -209,8 +214,9 @@ def _bot_bubble(turn: Turn) -> str:
         return ('<div class="ra-msg ra-bot"><div class="ra-bubble ra-notice ra-abstain" role="status">'
                 '<div class="ra-notice-head">Not covered by this collection</div>'
                 f"{answer_body(text, tid, turn.sources)}"
-                '<p class="ra-hint">No abstract supports an answer, so none is given. The nearest papers are on the '
-                'right, marked <b>not evidence</b>. Try rephrasing, or look titles up under “Browse papers”.</p>'
+                '<p class="ra-hint">No abstract supports an answer, so none is given. The nearest papers are listed '
+                'under “Nearest papers”, marked <b>not evidence</b>. Try rephrasing, or look titles up under '
+                '“Browse papers”.</p>'
                 "</div></div>")
     parts = []
     if turn.state == "done" and turn.answer is not None:
@@ -245,9 +251,9 @@ def render_conversation(conversation: Conversation | None, papers: int | None = 
             '<div class="ra-welcome">'
             f"<h3>Ask about {esc(count)}</h3>"
             "<p>Answers are built only from the collection. Each claim carries a numbered citation "
-            '<span class="ra-cites"><span class="ra-cite ra-demo">1</span></span> that points to its source on the right, '
-            "with the supporting sentence highlighted. When nothing in the collection answers the question, the "
-            "assistant says so instead of guessing.</p>"
+            '<span class="ra-cites"><span class="ra-cite ra-demo">1</span></span> that points to its source under '
+            "Sources, with the supporting sentence highlighted. When nothing in the collection answers the question, "
+            "the assistant says so instead of guessing.</p>"
             "<p>Follow-up questions (“what dataset did it use?”) refer to the conversation.</p>"
             "</div>"
         )
@@ -259,8 +265,49 @@ def render_conversation(conversation: Conversation | None, papers: int | None = 
 # ---- sources ----------------------------------------------------------------------------
 def _sim_bar(similarity: float) -> str:
     pct = max(0, min(100, round(similarity * 100)))
-    return (f'<span class="ra-sim" title="semantic similarity to the question: its best sentence and the paper as a whole (cosine scale)">'
+    return ('<span class="ra-sim" title="semantic similarity to the question: its best sentence and the paper as a '
+            'whole (cosine scale)">'
             f'<span class="ra-bar"><i style="width:{pct}%"></i></span>similarity {similarity:.2f}</span>')
+
+
+def paper_link(meta: PaperMeta) -> str:
+    """Where to read a paper: its web URL, else its DOI's page, else its arXiv page ("" when unknown).
+
+    >>> paper_link(PaperMeta(doi="10.1234/moe.2021", arxiv_id="2101.00001"))
+    'https://doi.org/10.1234/moe.2021'
+    >>> paper_link(PaperMeta(url="javascript:alert(1)", arxiv_id="2101.00001"))
+    'https://arxiv.org/abs/2101.00001'
+    """
+    if re.match(r"https?://[^\s]+$", meta.url, flags=re.IGNORECASE):
+        return meta.url
+    if meta.doi:
+        return "https://doi.org/" + quote(meta.doi, safe="/:;()._-")
+    if meta.arxiv_id:
+        return "https://arxiv.org/abs/" + quote(meta.arxiv_id, safe="/._-")
+    return ""
+
+
+def _byline(paper: Paper | None, hit: Hit) -> str:
+    """Authors (the first three, then "et al."), year, venue and a link, as far as they are known."""
+    meta = paper.meta if paper is not None else hit.meta
+    venue = meta.venue or (", ".join(paper.categories[:2]) if paper is not None else "")
+    names = ", ".join(meta.authors[:AUTHORS_SHOWN]) + (" et al." if len(meta.authors) > AUTHORS_SHOWN else "")
+    parts = [f'<span class="ra-authors">{esc(names)}</span>' if names else "",
+             f'<span class="ra-year">{esc(meta.year)}</span>' if meta.year else "",
+             f'<span class="ra-venue">{esc(clip(venue, VENUE_CHARS))}</span>' if venue else ""]
+    link = paper_link(meta)
+    if link:
+        shown = re.sub(r"^https?://(www\.)?", "", link, flags=re.IGNORECASE)
+        shown = shown if len(shown) <= LINK_CHARS else shown[:LINK_CHARS - 1] + "…"
+        parts.append(f'<a class="ra-link" href="{esc(link)}" title="{esc(link)}" target="_blank" '
+                     f'rel="noopener noreferrer">{esc(shown)}</a>')
+    parts = [part for part in parts if part]
+    return f'<div class="ra-byline">{"".join(parts)}</div>' if parts else ""
+
+
+def _card_head(number: int, hit: Hit, paper: Paper | None) -> str:
+    return (f'<header><span class="ra-num">{number}</span><span class="ra-title">{esc(hit.title)}</span></header>'
+            f"{_byline(paper, hit)}")
 
 
 def _abstract_details(abstract: str, spans: list[tuple[int, int]]) -> str:
@@ -291,8 +338,7 @@ def source_card(turn_id: int, hit: Hit, number: int, papers: Mapping[str, Paper]
         spans = []
     anchor = f' id="{source_anchor(turn_id, number)}"' if turn_id >= 0 else ""
     return (
-        f'<article class="ra-src ra-{kind}"{anchor}>'
-        f'<header><span class="ra-num">{number}</span><span class="ra-title">{esc(hit.title)}</span></header>'
+        f'<article class="ra-src ra-{kind}"{anchor}>{_card_head(number, hit, paper)}'
         f'<div class="ra-src-meta">{badge}{_sim_bar(hit.similarity)}'
         f'<span class="ra-score" title="fused keyword + semantic rank score">score {hit.score:.4f}</span></div>'
         f"{evidence}{_abstract_details(abstract, spans)}</article>"
@@ -320,6 +366,8 @@ def _turn_sources(turn: Turn, papers: Mapping[str, Paper]) -> str:
         banner = '<div class="ra-banner">Ranked by relevance. Citations are marked when the answer is complete.</div>'
     else:
         banner = ""
+    if turn.remark:
+        banner = f'<div class="ra-banner ra-note" role="status">{esc(turn.remark)}</div>' + banner
     if not cards:
         cards.append('<p class="ra-muted">No papers retrieved.</p>')
     return banner + "".join(cards)
@@ -350,21 +398,26 @@ def render_sources(conversation: Conversation | None, papers: Mapping[str, Paper
 
 
 # ---- browse -----------------------------------------------------------------------------
-def render_search(query: str, hits: Sequence[Hit], papers: Mapping[str, Paper], error: str = "") -> str:
+def render_search(query: str, hits: Sequence[Hit], papers: Mapping[str, Paper], error: str = "",
+                  note: str = "") -> str:
+    """The Browse tab: ranked papers for ``query``; ``note`` (say, k beyond the collection) above them."""
     if error:
-        return f'<div class="ra-results"><div class="ra-bubble ra-notice ra-error" role="alert"><p>{esc(error)}</p></div></div>'
+        return (f'<div class="ra-results"><div class="ra-bubble ra-notice ra-error" role="alert"><p>{esc(error)}</p>'
+                "</div></div>")
     if not query:
         return ('<div class="ra-results"><p class="ra-muted">Search titles and abstracts by meaning and keywords. '
                 "No language model is involved: this is the raw retrieval ranking.</p></div>")
-    head = f'<div class="ra-results-head">{len(hits)} paper{"s" if len(hits) != 1 else ""} for “{esc(clip(query, 120))}”</div>'
+    head = (f'<div class="ra-results-head">{len(hits)} paper{"s" if len(hits) != 1 else ""} '
+            f"for “{esc(clip(query, 120))}”</div>")
+    if note:
+        head += f'<div class="ra-banner ra-note" role="status">{esc(note)}</div>'
     cards = []
     for hit in hits:
         paper = papers.get(hit.paper_id)
         abstract = paper.abstract if paper else ""
         snippet = clip(hit.text, SNIPPET_CHARS)
         cards.append(
-            '<article class="ra-src ra-result">'
-            f'<header><span class="ra-num">{hit.rank or len(cards) + 1}</span><span class="ra-title">{esc(hit.title)}</span></header>'
+            f'<article class="ra-src ra-result">{_card_head(hit.rank or len(cards) + 1, hit, paper)}'
             f'<div class="ra-src-meta">{_sim_bar(hit.similarity)}'
             f'<span class="ra-score" title="fused keyword + semantic rank score">score {hit.score:.4f}</span></div>'
             f'<p class="ra-snippet">{highlight(snippet, keyword_spans(snippet, query), "ra-kw")}</p>'
@@ -374,6 +427,10 @@ def render_search(query: str, hits: Sequence[Hit], papers: Mapping[str, Paper], 
 
 
 def render_status(kind: str, text: str) -> str:
-    """kind: loading | ready | error."""
-    icon = '<span class="ra-spinner" aria-hidden="true"></span>' if kind == "loading" else '<span class="ra-dot"></span>'
-    return f'<div class="ra-status ra-{esc(kind)}" role="status">{icon}{esc(text)}</div>'
+    """One line (the full text is also its tooltip, for when a narrow screen cuts it short).
+
+    kind: loading | ready | error."""
+    icon = ('<span class="ra-spinner" aria-hidden="true"></span>' if kind == "loading"
+            else '<span class="ra-dot" aria-hidden="true"></span>')
+    return (f'<div class="ra-status ra-{esc(kind)}" role="status" title="{esc(text)}">{icon}'
+            f'<span class="ra-status-text">{esc(text)}</span></div>')

@@ -1,11 +1,22 @@
 """The chat UI's HTML rendering: escaping, citation links, abstention and error states (no server)."""
 from __future__ import annotations
 
+import doctest
 import re
+
+import pytest
 
 from rag_assistant.types import Answer, Citation, Hit, Paper
 from rag_assistant.ui_render import (
-    Conversation, answer_body, esc, highlight, inline, render_conversation, render_search, render_sources,
+    Conversation,
+    answer_body,
+    esc,
+    highlight,
+    inline,
+    render_conversation,
+    render_search,
+    render_sources,
+    render_status,
     sentence_spans,
 )
 
@@ -93,3 +104,80 @@ def test_evidence_highlight_is_whitespace_insensitive():
     text = "One.  The method\nworks well. Two."
     spans = sentence_spans(text, ["The method works well."])
     assert highlight(text, spans) == "One.  <mark>The method\nworks well.</mark> Two."
+
+
+# ---- paper metadata on the cards ----------------------------------------------------------------
+HOSTILE_TITLE = 'Sparse <Mixtures> of Experts & "Routers"'
+META_PAPERS = {
+    "moe": Paper("moe", HOSTILE_TITLE, "We route each token to two of 64 experts.",
+                 authors=("Ann Lee", "Bo Chen", "Cy <b>Diaz</b>", "Dee Evans"), year=2021, venue="JMLR",
+                 doi="10.1234/moe", url='https://example.org/moe?a=1&b="2"'),
+    "doi": Paper("doi", "A DOI Only Paper", "Abstract.", authors=("Solo Author",), doi="10.5555/x<y>"),
+    "arxiv": Paper("arxiv", "An arXiv Paper", "Abstract.", year=2019, categories=("cs.CV", "cs.LG", "cs.AI"),
+                   arxiv_id="1906.00001", url="javascript:alert(1)"),
+    "bare": Paper("bare", "A Bare Paper", "Abstract."),
+}
+META_HITS = tuple(Hit(pid, paper.title, 0.5, paper.abstract, 0.4, rank)
+                  for rank, (pid, paper) in enumerate(META_PAPERS.items(), start=1))
+
+
+def _card(html: str, title: str) -> str:
+    cards = re.findall(r"<article.*?</article>", html, flags=re.S)
+    return next(card for card in cards if esc(title) in card)
+
+
+def test_cards_show_authors_year_venue_and_a_link_escaped():
+    conv = Conversation()
+    turn = conv.add("experts?")
+    turn.sources, turn.searched, turn.state = META_HITS, True, "streaming"
+    for html in (render_sources(conv, META_PAPERS), render_search("experts", list(META_HITS), META_PAPERS)):
+        _no_live_markup(html)
+        moe = _card(html, HOSTILE_TITLE)
+        assert "Sparse &lt;Mixtures&gt; of Experts &amp; &quot;Routers&quot;" in moe
+        assert '<span class="ra-authors">Ann Lee, Bo Chen, Cy &lt;b&gt;Diaz&lt;/b&gt; et al.</span>' in moe
+        assert "Dee Evans" not in moe  # the first three, then "et al."
+        assert '<span class="ra-year">2021</span>' in moe and '<span class="ra-venue">JMLR</span>' in moe
+        assert 'href="https://example.org/moe?a=1&amp;b=&quot;2&quot;"' in moe  # the URL before the DOI
+        assert 'rel="noopener noreferrer"' in moe
+        doi = _card(html, "A DOI Only Paper")
+        assert 'href="https://doi.org/10.5555/x%3Cy%3E"' in doi and "Solo Author</span>" in doi
+        assert "et al." not in doi and "ra-year" not in doi
+        arxiv = _card(html, "An arXiv Paper")
+        assert 'href="https://arxiv.org/abs/1906.00001"' in arxiv and "javascript" not in arxiv
+        assert '<span class="ra-venue">cs.CV, cs.LG</span>' in arxiv  # no venue: its first categories
+        assert "ra-authors" not in arxiv
+        bare = _card(html, "A Bare Paper")  # the bundled collection's papers have no metadata
+        assert "ra-byline" not in bare and "<a " not in bare
+
+
+def test_card_metadata_comes_from_the_hit_when_the_paper_is_unknown():
+    from rag_assistant.types import PaperMeta
+
+    hit = Hit("gone", "Gone Paper", 0.5, "text", 0.3, 1, PaperMeta(("A B",), 2020, "ICML", arxiv_id="2001.1"))
+    html = render_search("gone", [hit], {})
+    assert "A B</span>" in html and "ICML" in html and 'href="https://arxiv.org/abs/2001.1"' in html
+
+
+def test_request_notes_are_shown_above_the_sources():
+    conv = Conversation()
+    turn = conv.add("experts?")
+    turn.sources, turn.searched, turn.state = META_HITS, True, "streaming"
+    turn.remark = "k = 10 is more than the 4 papers in this collection: showing all 4."
+    sources = render_sources(conv, META_PAPERS)
+    assert sources.index("showing all 4") < sources.index("<article")
+    html = render_search("experts", list(META_HITS), META_PAPERS, note="k = 50 is more than <4>")
+    assert "k = 50 is more than &lt;4&gt;" in html
+
+
+def test_status_is_one_escaped_line_with_the_full_text_as_tooltip():
+    html = render_status("ready", 'Ready · 282 papers · <model> "x"')
+    assert 'title="Ready · 282 papers · &lt;model&gt; &quot;x&quot;"' in html
+    assert html.count("&lt;model&gt;") == 2 and "<model>" not in html
+
+
+@pytest.mark.parametrize("module", ["rag_assistant.ui_render", "rag_assistant.ui"])
+def test_docstring_examples(module):
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
