@@ -59,13 +59,16 @@ def _patterns() -> dict[str, re.Pattern]:
         # "which/what/any papers ...", "papers on/about X", "list the studies ..."
         "list": re.compile(rf"\b(which|what|any|list|name|find|show|are there|give me)\b(\s+\w+){{0,3}}?\s+({many})\b"
                            rf"|\b({many})\s+(about|on|that|which|discuss|address|propose|study|studying|use|using)\b"
-                           rf"|(?<![\w-])({_words(r['list_requests'])})(?![\w-])", flags),
+                           rf"|(?<![\w-])({_words(r['list_requests'])})(?![\w-])"
+                           rf"|^\s*(which|what)\s+({_words(r['method_nouns_plural'])})\b"
+                           r"(?!\s+(does|do|did|is|are|was|were|has|have|had|can|could)\b)", flags),
         "one": re.compile(rf"\b(which|what)\s+(single\s+)?({one})\b(?!s)"
                           rf"|\b({_words(r['find_one'])})\b[^?]*\b({one}|research|collection)\b(?!s)"
                           r"|\bwhich one\b", flags),
         "compare": re.compile(rf"(?<![\w-])({_words(r['compare'])})(?![\w-])", flags),
         "overview": re.compile(rf"(?<![\w-])({_words(r['overview'])})(?![\w-])|"
                                + "|".join(rf"\b{p}" for p in r["overview_patterns"]), flags),
+        "overview_word": re.compile(rf"(?<![\w-])({_words(r['overview'])})(?![\w-])", flags),
         "quantity": re.compile(rf"(?<![\w-])({_words(r['quantity'])})(?![\w-])"
                                rf"|\b(what|which)\s+([\w-]+\s+){{0,3}}?({_words(r['quantity_nouns'])})\b", flags),
         "instruction": re.compile("|".join(r["instruction_patterns"]), flags),
@@ -143,7 +146,10 @@ def wants_overview(question: str) -> bool:
     >>> wants_overview("What does the study of coral bleaching find?"), wants_overview("How many layers?")
     (True, False)
     """
-    return bool(_patterns()["overview"].search(_normalize(question))) and not asks_for_quantity(question)
+    question = _normalize(question)
+    if _patterns()["overview_word"].search(question):
+        return True  # "Give me the gist of the method that quantifies how much ...": asked in so many words
+    return bool(_patterns()["overview"].search(question)) and not asks_for_quantity(question)
 
 
 def is_compare(question: str) -> bool:
