@@ -9,7 +9,9 @@ ranking (``top_z``); how well its best
 sentence matches (``best_sentence``); how much of the question's specific wording, weighted by
 rarity in the collection, the paper contains (``coverage``) and how rare the rarest word it lacks
 is (``missing_idf``); whether names the question uses (acronyms, model names, quoted titles) are
-missing from the top papers (``names_missing``) or all in the best one (``anchored``); for a question asking for a number, how well the
+missing from the top papers (``names_missing``) or all in the best one (``anchored``, and
+``name_only`` when the question is little more than those names); capitalised words (``Adam``,
+``Kenya``) missing from the top papers (``proper_missing``); for a question asking for a number, how well the
 best sentence that states one matches (``figure_gap``); and the kind of question.
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
-FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "figure_gap",
+FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "name_only", "proper_missing",
+            "figure_gap",
             "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
 _FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
@@ -154,6 +157,16 @@ class Answerability:
         # every name the question uses is in the top paper: a new acronym anchors the question to it
         # however little the rest of the wording matches
         f["anchored"] = float(bool(names) and not self._missing_names(question, hits[:1]))
+        # a question that is little more than a name found in the top paper ("What is XATL short for?")
+        # matches it poorly in meaning, yet the paper is the one that defines the name
+        others = [t for t in self.keyword.stems(question) if t not in self._generic
+                  and t not in set(self.keyword.stems(" ".join(names)))]
+        f["name_only"] = float(f["anchored"] == 1.0 and len(set(others)) <= 2)
+        proper = proper_nouns(question)
+        lowered = [f"{self.papers[h.paper_id].title} {self.papers[h.paper_id].abstract}".lower()
+                   for h in hits[:NAME_WINDOW]]
+        f["proper_missing"] = (sum(not any(mentions(t, n) for t in lowered) for n in proper) / len(proper)
+                               if proper else 0.0)
         no_figures = False
         if asks_for_quantity(question):
             with_figure = [c for s, c in zip(sentences, cosines) if _FIGURE.search(s)]
@@ -181,6 +194,21 @@ class Answerability:
         lowered = [t.lower() for t in texts]
         return tuple(n for n in name_terms(question) + quoted_phrases(question)
                      if not any(mentions(t, n) for t in lowered) and not any(spelled_out(n, t) for t in texts))
+
+
+_PROPER = re.compile(r"(?<=\s)[A-Z][a-z]{2,}(?:-[A-Za-z]+)*\b")
+
+
+def proper_nouns(question: str) -> list[str]:
+    """Capitalised words inside a sentence ("Adam", "Kenya", "Hubble"): names that ``name_terms``
+    (acronyms, mixed case, digits) does not catch. A word opening a sentence or a clause is none.
+
+    >>> proper_nouns("What are the default betas of the Adam optimizer? Who wrote it in Kenya")
+    ['Adam', 'Kenya']
+    """
+    found = [m.group(0) for m in _PROPER.finditer(question)
+             if question[:m.start()].strip() and not question[:m.start()].rstrip().endswith((".", "?", "!", ":", ";", '"'))]
+    return list(dict.fromkeys(found))
 
 
 def load_model(path: Path | None = None) -> Model:
