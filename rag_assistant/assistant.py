@@ -23,7 +23,7 @@ from .conversation import History, is_follow_up, standalone_query
 from .corpus import FileResult, corpus_files, load_corpus_checked, load_files, normalize_title, paper_id
 from .errors import ConfigError, CorpusError, IndexMissingError, InvalidQuestionError, RagAssistantError
 from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
-from .retrieval import HybridRetriever, KeywordIndex
+from .retrieval import HybridRetriever, KeywordIndex, QueryRewriter
 from .routing import QuestionKind, classify
 from .store import paper_record_id
 from .types import Answer, CollectionInfo, FileIngest, Hit, IngestReport, Paper, Sources, Timings
@@ -77,6 +77,8 @@ class Assistant:
             store, embedder, papers, KeywordIndex(list(papers.values())),
             config.dense_candidates, config.keyword_candidates, config.rrf_k,
         )
+        if config.rewrite_queries and config.generator != "extractive":  # opt-in, see Config
+            self.retriever.rewriter = QueryRewriter(lambda: self.generator, config.prompts_dir)
         self.sentences = SentenceIndex(embedder, papers, store)
         self._answerability_model = self._calibration_model()
         self.answerability = Answerability(self._answerability_model, self.retriever.keyword, papers, self.sentences)

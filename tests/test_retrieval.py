@@ -104,16 +104,20 @@ def test_every_hit_carries_its_exact_dense_score_and_sentence_window(assistant):
     best sentence with the sentences around it."""
     import numpy as np
 
-    question = "Which method reuses ImageNet weights with group normalization and weight standardization?"
-    hits = assistant.retrieve(question, k=10)
-    vector = assistant.embedder.embed_query(question)
-    for hit in hits:
-        score, units, cosines = _exact_dense_score(assistant, hit.paper_id, vector)
-        assert hit.similarity == round(score, 4)
-        best = int(np.argmax(cosines))
-        assert hit.text == " ".join(units[max(0, best - 1): best + 2])
-    matched = {m.paper_id for m in assistant.store.query(vector, assistant.config.dense_candidates)}
-    assert any(h.paper_id not in matched for h in hits)  # some hits came from the keyword side only
+    keyword_only = 0
+    # an acronym the embedder knows nothing of: its papers come from the keyword side
+    for question in ("Which method reuses ImageNet weights with group normalization and weight standardization?",
+                     "What does GATE stand for?"):
+        hits = assistant.retrieve(question, k=10)
+        vector = assistant.embedder.embed_query(question)
+        for hit in hits:
+            score, units, cosines = _exact_dense_score(assistant, hit.paper_id, vector)
+            assert hit.similarity == round(score, 4)
+            best = int(np.argmax(cosines))
+            assert hit.text == " ".join(units[max(0, best - 1): best + 2])
+        matched = {m.paper_id for m in assistant.store.query(vector, assistant.config.dense_candidates)}
+        keyword_only += sum(h.paper_id not in matched for h in hits)
+    assert keyword_only  # some hits came from the keyword side only
 
 
 def test_sentence_vectors_for_answers_come_from_the_index(assistant, monkeypatch):
