@@ -82,13 +82,20 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True)
 def _no_llm_without_the_marker(request, monkeypatch):
-    """A test that loads the real LLM must say so (``@pytest.mark.llm``), so `make test-fast` loads none."""
+    """A test that loads a bundled LLM must say so (``@pytest.mark.llm``), so `make test-fast` loads none.
+    (Tiny models a test builds itself, and files that fail to load, are not the LLM.)"""
     if "llm" in request.keywords:
         return
     from rag_assistant import generation
+    from rag_assistant.models import BUNDLED
 
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"{request.node.nodeid} loads the LLM but is not marked llm")
+    def guarded(init):
+        def checked(self, model, *args, **kwargs):
+            name = Path(str(model)).name
+            if any(name.startswith(bundled) for bundled in BUNDLED):
+                raise AssertionError(f"{request.node.nodeid} loads the LLM {name} but is not marked llm")
+            return init(self, model, *args, **kwargs)
+        return checked
 
-    monkeypatch.setattr(generation.LlamaCppGenerator, "__init__", refuse)
-    monkeypatch.setattr(generation.TransformersGenerator, "__init__", refuse)
+    for backend in (generation.LlamaCppGenerator, generation.TransformersGenerator):
+        monkeypatch.setattr(backend, "__init__", guarded(backend.__init__))

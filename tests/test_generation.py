@@ -48,6 +48,7 @@ def test_bundled_pieces_join_once(models_dir):
     assert join_pieces(BUNDLED["qwen2.5-coder-0.5b"], target).stat().st_mtime_ns == mtime  # reused
 
 
+@pytest.mark.llm
 def test_llama_cpp_backend(models_dir):
     check_generator(LlamaCppGenerator(resolve_gguf("qwen2.5-coder-0.5b", models_dir), n_ctx=512, threads=2))
 
@@ -266,12 +267,14 @@ def test_transformers_half_read_stream_does_not_block_the_next_one(tmp_path):
 
 # ---- llama.cpp context sizes ------------------------------------------------------------------------
 
+@pytest.mark.llm
 def test_a_context_llama_cpp_cannot_create_is_not_called_a_corrupt_file(models_dir):
     with pytest.raises(ModelUnavailableError, match="context of -5 tokens.*RAG_LLM_CONTEXT") as error:
         LlamaCppGenerator(resolve_gguf("qwen2.5-coder-0.5b", models_dir), n_ctx=-5, threads=1)
     assert "corrupt" not in str(error.value)
 
 
+@pytest.mark.llm
 def test_a_prompt_longer_than_the_context_is_a_clear_error(models_dir):
     generator = LlamaCppGenerator(resolve_gguf("qwen2.5-coder-0.5b", models_dir), n_ctx=256, threads=1)
     with pytest.raises(InvalidQuestionError, match="does not fit .*RAG_LLM_CONTEXT"):
