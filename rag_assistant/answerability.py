@@ -7,10 +7,9 @@ The features are properties of retrieval and evidence, not of any field's vocabu
 the best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of the
 ranking (``top_z``); how well its best
 sentence matches (``best_sentence``); how much of the question's specific wording, weighted by
-rarity in the collection, the paper contains (``coverage``) and how rare the rarest word it lacks
-is (``missing_idf``); whether names the question uses (acronyms, model names, quoted titles) are
+rarity in the collection, the paper contains (``coverage``); whether names the question uses (acronyms, model names, quoted titles) are
 missing from the top papers (``names_missing``) or all in the best one (``anchored``, and
-``name_only`` when the question is little more than those names); capitalised words (``Adam``,
+``name_only`` when a "what is X?" question is little more than those names); capitalised words (``Adam``,
 ``Kenya``) missing from the top papers (``proper_missing``); for a question asking for a number, how well the
 best sentence that states one matches (``figure_gap``); and the kind of question.
 """
@@ -31,7 +30,7 @@ from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
-FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "missing_idf", "names_missing", "anchored", "name_only", "proper_missing",
+FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "names_missing", "anchored", "name_only", "proper_missing",
             "figure_gap",
             "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
@@ -67,7 +66,8 @@ class Model:
     reference: tuple[float, ...] = ()
 
     def logit(self, features: dict[str, float]) -> float:
-        x = np.array([features[n] for n in self.names])
+        # a feature this code no longer computes (a model saved by an older version) contributes nothing
+        x = np.array([features.get(n, m) for n, m in zip(self.names, self.mean)])
         return self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
 
     def probability(self, features: dict[str, float]) -> float:
@@ -152,7 +152,7 @@ class Answerability:
         missing = self._missing_names(question, hits[:NAME_WINDOW])
         names = name_terms(question) + quoted_phrases(question)
         in_top = set(names) - set(self._missing_names(question, hits[:1]))
-        f["coverage"], f["missing_idf"] = self._coverage(question, top, in_top)
+        f["coverage"] = self._coverage(question, top, in_top)
         f["names_missing"] = len(missing) / len(names) if names else 0.0
         # every name the question uses is in the top paper: a new acronym anchors the question to it
         # however little the rest of the wording matches
@@ -161,7 +161,7 @@ class Answerability:
         # matches it poorly in meaning, yet the paper is the one that defines the name
         others = [t for t in self.keyword.stems(question) if t not in self._generic
                   and t not in set(self.keyword.stems(" ".join(names)))]
-        f["name_only"] = float(f["anchored"] == 1.0 and len(set(others)) <= 2)
+        f["name_only"] = float(kind is QuestionKind.OVERVIEW and f["anchored"] == 1.0 and len(set(others)) <= 2)
         proper = proper_nouns(question)
         lowered = [f"{self.papers[h.paper_id].title} {self.papers[h.paper_id].abstract}".lower()
                    for h in hits[:NAME_WINDOW]]
@@ -174,19 +174,16 @@ class Answerability:
             f["figure_gap"] = (max(with_figure) - f["best_sentence"]) if with_figure else -1.0
         return f, missing, no_figures
 
-    def _coverage(self, question: str, paper: Paper, names_found=()) -> tuple[float, float]:
-        """The rarity-weighted share of the question's specific words that the paper contains, and
-        the rarity (idf scaled to 0..1) of the rarest word it lacks. A name the paper spells another
-        way ("TinyTimeMixer", "Tiny Time Mixers") counts as contained."""
+    def _coverage(self, question: str, paper: Paper, names_found=()) -> float:
+        """The rarity-weighted share of the question's specific words that the paper contains. A name
+        the paper spells another way ("TinyTimeMixer", "Tiny Time Mixers") counts as contained."""
         terms = [t for t in dict.fromkeys(self.keyword.stems(question)) if t not in self._generic]
         if not terms:
-            return 1.0, 0.0
+            return 1.0
         have = self.keyword.paper_stems(paper.paper_id) | set(self.keyword.stems(" ".join(names_found)))
         weights = {t: self.keyword.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
-        covered = sum(w for t, w in weights.items() if t in have) / total
-        lacking = max((w for t, w in weights.items() if t not in have), default=0.0)
-        return covered, lacking
+        return sum(w for t, w in weights.items() if t in have) / total
 
     def _missing_names(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Names the question uses that none of the top papers mentions or spells out."""
