@@ -1,9 +1,7 @@
 """The vector store: Chroma, embedded (``PersistentClient``) or a server (``HttpClient``).
 
-The only module that imports chromadb. One collection holds each paper's sentence chunks
-(ids ``{paper_id}:s0``, ``:s1``, ...) and its paper record (``{paper_id}:paper``: the paper
-vector, and the title, abstract, source and the paper's metadata in its metadata, flattened by
-``paper_metadata``). Records are upserted with our own
+The only module that imports chromadb. One collection holds each paper's sentence chunks and
+its paper record (their layout: ``store_records.py``). Records are upserted with our own
 embeddings and our own embedding function is always attached, so Chroma never tries to download
 its default model.
 """
@@ -12,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 from urllib.parse import urlparse
@@ -21,60 +18,23 @@ import numpy as np
 
 from .chunking import chunk_id
 from .errors import IndexDamagedError, IndexMissingError, RagAssistantError, StoreUnavailableError
+from .store_records import (
+    PAPER_POSITION,
+    ChunkMatch,
+    PaperRecord,
+    paper_from_metadata,
+    paper_metadata,
+    paper_record_id,
+    read_lookup,
+    records_by_paper,
+    server_address,
+    whole_paper_batches,
+    without_added_metadata,
+)
 from .types import Chunk, Paper
 
 UPSERT_BATCH = 4000
 ID_BATCH = 500  # SQLite caps the number of variables in one statement
-PAPER_POSITION = -1  # the paper record's "position": its sentence chunks are 0, 1, ...
-
-
-def paper_record_id(paper_id: str) -> str:
-    return f"{paper_id}:paper"
-
-
-LIST_FIELDS = ("authors", "categories", "keywords")  # stored as one text, joined with LIST_SEPARATOR
-TEXT_FIELDS = ("venue", "doi", "arxiv_id", "url")
-LIST_SEPARATOR = "; "
-
-
-def paper_metadata(paper: Paper) -> dict:
-    """A paper's metadata as Chroma takes it (texts and ints). Every key is written, an empty one as
-    None, because Chroma merges an upserted record's metadata into the stored one and None deletes
-    a key: a value a file no longer gives is not kept from before."""
-    metadata: dict = {name: LIST_SEPARATOR.join(getattr(paper, name)) or None for name in LIST_FIELDS}
-    metadata.update({name: getattr(paper, name) or None for name in TEXT_FIELDS})
-    metadata["year"] = paper.year
-    return metadata
-
-
-def paper_from_metadata(meta: dict) -> Paper:
-    """The ``Paper`` a paper record's metadata holds (``paper_metadata`` undone)."""
-    year = meta.get("year")
-    return Paper(meta["paper_id"], meta["title"], meta.get("abstract", ""), meta.get("source", ""),
-                 year=int(year) if year is not None else None,
-                 **{name: tuple(v for v in (meta.get(name) or "").split(LIST_SEPARATOR) if v) for name in LIST_FIELDS},
-                 **{name: meta.get(name) or "" for name in TEXT_FIELDS})
-
-
-@dataclass(frozen=True)
-class ChunkMatch:
-    """A record found by a vector query: a sentence chunk, or a paper record (``position`` -1)."""
-
-    chunk_id: str
-    paper_id: str
-    similarity: float
-    position: int = 0
-    weight: float = 0.0  # a paper record's weight (see ``chunking.paper_vector``)
-
-    @property
-    def is_paper(self) -> bool:
-        return self.position == PAPER_POSITION
-
-
-@dataclass(frozen=True)
-class PaperRecord:
-    vector: np.ndarray
-    weight: float
 
 
 def _chroma():
@@ -108,7 +68,8 @@ def _embedding_function(embedder):
             from .embedding import Embedder
 
             return RagEmbeddingFunction(Embedder(config["model"], config.get("dtype", "float32"),
-                                                 cache_dir=config.get("cache_dir"), backend=config.get("backend", "torch")))
+                                                 cache_dir=config.get("cache_dir"),
+                                                 backend=config.get("backend", "torch")))
 
         def default_space(self) -> str:
             return "cosine"
@@ -162,23 +123,9 @@ def _client(chroma_url: str | None, chroma_dir: Path):
         except Exception:
             _forget_unstarted(str(chroma_dir))
             raise
-    url = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+    host, port, https = server_address(chroma_url)
     try:
-        port = url.port
-    except ValueError:  # not a number, or out of range
-        port = -1
-    host = url.hostname or ""
-    # a bare word ("notaurl") is a typo, not a host: a server is named with a port, a dot, an IPv6
-    # colon or "localhost"
-    named = port is not None or "." in host or ":" in host or host == "localhost"
-    if url.scheme not in ("http", "https") or not host or port == -1 or not named:
-        raise StoreUnavailableError(f"{chroma_url!r} is not a Chroma server URL: use http://HOST:PORT, "
-                                    "e.g. http://127.0.0.1:8000")
-    port = port or 8000
-    try:
-        client = chromadb.HttpClient(
-            host=host, port=port, ssl=url.scheme == "https", settings=settings
-        )
+        client = chromadb.HttpClient(host=host, port=port, ssl=https, settings=settings)
         client.heartbeat()
     except Exception as exc:  # chromadb raises several kinds for a server that is down
         raise StoreUnavailableError(
@@ -305,33 +252,12 @@ class ChromaStore:
     @_guarded
     def upsert(self, chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper],
                paper_vectors: dict[str, tuple[np.ndarray, float]] | None = None, texts: bool = False) -> None:
-        """Write sentence chunks and, for each paper in ``paper_vectors``, its paper record (its
-        vector and weight, see ``chunking.paper_vector``; the paper's title, abstract and source ride
-        in its metadata; a paper is always written whole). A chunk keeps only its vector, paper id
-        and position: its text is the abstract's sentence at that position (``chunking.sentence_units``), and
-        storing it again measured 0.9 s of the bundled collection's 7 s ingest (Chroma indexes
-        documents for full-text search, which the keyword index here does not use). ``texts``: store
-        them anyway, for tools that read them (LangChain's Chroma wrapper, which the benchmark's
+        """Write sentence chunks and, for each paper in ``paper_vectors``, its paper record (see
+        ``store_records.records_by_paper``; a paper is always written whole). ``texts``: store the
+        chunks' texts too, for tools that read them (LangChain's Chroma wrapper, which the benchmark's
         stock recipe queries the synthetic index with); a paper record's text is then its title."""
-        vectors = np.asarray(embeddings, dtype=np.float32)
-        groups: dict[str, list] = {}  # paper id -> its records as (id, vector, metadata, text)
-        for chunk, vector in zip(chunks, vectors):
-            groups.setdefault(chunk.paper_id, []).append(
-                (chunk.chunk_id, vector, {"paper_id": chunk.paper_id, "position": chunk.position}, chunk.text))
-        for pid, (vector, weight) in (paper_vectors or {}).items():
-            paper, records = papers[pid], groups.setdefault(pid, [])
-            records.append((paper_record_id(pid), np.asarray(vector, dtype=np.float32), {
-                "paper_id": pid, "title": paper.title, "position": PAPER_POSITION, "abstract": paper.abstract,
-                "source": paper.source, "weight": float(weight), **paper_metadata(paper)}, paper.title))
-        # a paper's chunks and its record go in one batch (one transaction): a process killed between
-        # batches leaves every paper either as it was or as it is now
-        batch: list = []
-        for records in groups.values():
-            if batch and len(batch) + len(records) > UPSERT_BATCH:
-                self._upsert(batch, texts)
-                batch = []
-            batch += records
-        if batch:
+        groups = records_by_paper(chunks, embeddings, papers, paper_vectors)
+        for batch in whole_paper_batches(groups, UPSERT_BATCH):
             self._upsert(batch, texts)
 
     def _upsert(self, records: list, texts: bool) -> None:
@@ -408,9 +334,7 @@ class ChromaStore:
     def restore(self, records: dict[str, list], added: Sequence[str]) -> None:
         """Undo a write that stopped part-way: delete the ``added`` ids, put ``records`` back."""
         self.delete(added)
-        cleared = dict.fromkeys(paper_metadata(Paper("", "", "")))  # Chroma merges metadata: drop keys added since
-        records = {**records, "metadatas": [{**cleared, **m} if m.get("position") == PAPER_POSITION else m
-                                            for m in records["metadatas"]]}
+        records = {**records, "metadatas": without_added_metadata(records["metadatas"])}
         for start in range(0, len(records["ids"]), UPSERT_BATCH):
             self.collection.upsert(**{key: values[start:start + UPSERT_BATCH] for key, values in records.items()})
 
@@ -463,21 +387,6 @@ class ChromaStore:
         ``counts`` (paper id -> number of sentences), in order. Absent records are left out."""
         ids = [paper_record_id(pid) for pid in paper_ids]
         ids += [chunk_id(pid, i) for pid, n in counts.items() for i in range(n)]
-        records: dict[str, PaperRecord] = {}
-        rows: dict[str, list] = {pid: [] for pid in counts}
-        for start in range(0, len(ids), ID_BATCH):
-            got = self.collection.get(ids=ids[start:start + ID_BATCH], include=["embeddings", "metadatas"])
-            for vector, meta in zip(got["embeddings"], got["metadatas"]):
-                pid, position = meta["paper_id"], int(meta.get("position", 0))
-                if position == PAPER_POSITION:
-                    records[pid] = PaperRecord(np.asarray(vector, dtype=np.float32), float(meta.get("weight", 0.0)))
-                elif pid in rows:
-                    rows[pid].append((position, vector))
-        sentences = {}
-        for pid, items in rows.items():
-            items.sort(key=lambda item: item[0])
-            complete = [position for position, _ in items] == list(range(counts[pid]))
-            # row i is position i, or the paper has no usable vectors (callers then embed, or skip it)
-            sentences[pid] = np.asarray([v for _, v in items], dtype=np.float32) if complete and items else \
-                np.zeros((0, 0), dtype=np.float32)
-        return records, sentences
+        pages = (self.collection.get(ids=ids[start:start + ID_BATCH], include=["embeddings", "metadatas"])
+                 for start in range(0, len(ids), ID_BATCH))
+        return read_lookup(pages, counts)

@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-MODULES = ["acronyms", "answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence", "metrics",
-           "retrieval", "terms"]
+MODULES = ["acronyms", "answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence",
+           "metrics", "retrieval", "store_records", "terms"]
 
 
 @pytest.mark.parametrize("name", MODULES)
