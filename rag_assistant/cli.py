@@ -261,7 +261,7 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import main as eval_main
+    from .eval_cli import main as eval_main
 
     return eval_main(args.rest, _config(args))
 

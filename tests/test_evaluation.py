@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rag_assistant import cli, evaluation
+from rag_assistant import cli, eval_cli, evaluation
 from rag_assistant.evaluation import EvalInputError, load_questions, select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +70,7 @@ def test_retrieval_only_end_to_end(assistant, config, small_file, tmp_path, caps
 
 def test_answers_scored_with_extractive_generator(assistant, config, small_file, tmp_path):
     out = tmp_path / "full"
-    rc = evaluation.main(["--questions", str(small_file), "--limit", "3", "--out", str(out), "--no-progress"],
+    rc = eval_cli.main(["--questions", str(small_file), "--limit", "3", "--out", str(out), "--no-progress"],
                          config)
     assert rc == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -83,7 +83,7 @@ def test_answers_scored_with_extractive_generator(assistant, config, small_file,
 
 
 def test_missing_question_file_exits_2(config, tmp_path, capsys):
-    rc = evaluation.main(["--questions", str(tmp_path / "nope.jsonl")], config)
+    rc = eval_cli.main(["--questions", str(tmp_path / "nope.jsonl")], config)
     assert rc == 2
     assert "question file not found" in _one_error_line(capsys)
 
@@ -112,13 +112,13 @@ def test_invalid_question_records(tmp_path, content, message):
 
 
 def test_bad_arguments_exit_2(config, small_file, capsys):
-    assert evaluation.main(["--questions", str(small_file), "--types", "nonsense"], config) == 2
+    assert eval_cli.main(["--questions", str(small_file), "--types", "nonsense"], config) == 2
     assert "unknown question type" in _one_error_line(capsys)
-    assert evaluation.main(["--bogus"], config) == 2
+    assert eval_cli.main(["--bogus"], config) == 2
     assert "unrecognized arguments" in _one_error_line(capsys)
-    assert evaluation.main(["--baselines", "bm25,magic"], config) == 2
+    assert eval_cli.main(["--baselines", "bm25,magic"], config) == 2
     assert "unknown baseline" in _one_error_line(capsys)
-    assert evaluation.main(["--questions", str(small_file), "--types", ","], config) == 2
+    assert eval_cli.main(["--questions", str(small_file), "--types", ","], config) == 2
     assert "names no question type" in _one_error_line(capsys)
 
 
@@ -127,7 +127,7 @@ def test_an_unusable_out_folder_fails_before_the_run(config, small_file, tmp_pat
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     for out in (blocker, blocker / "sub"):
-        assert evaluation.main(["--questions", str(small_file), "--retrieval-only", "--out", str(out)], config) == 2
+        assert eval_cli.main(["--questions", str(small_file), "--retrieval-only", "--out", str(out)], config) == 2
         assert f"--out {out}: cannot write there" in _one_error_line(capsys)
 
 
@@ -155,12 +155,12 @@ def test_global_flags_work_before_or_after_eval_and_bench(argv, monkeypatch):
 
     def fake(module):
         def main(rest, config):
-            args = module._parser().parse_args(evaluation.clean_argv(rest))
-            seen["config"] = evaluation.apply_config_overrides(config, args)
+            args = module._parser().parse_args(eval_cli.clean_argv(rest))
+            seen["config"] = eval_cli.apply_config_overrides(config, args)
             return 0
         return main
 
-    monkeypatch.setattr(evaluation, "main", fake(evaluation))
+    monkeypatch.setattr(eval_cli, "main", fake(eval_cli))
     monkeypatch.setattr(benchmark, "main", fake(benchmark))
     assert cli.main(argv) == 0
     assert seen["config"].data_dir == Path("/tmp/x")
