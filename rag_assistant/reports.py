@@ -129,7 +129,17 @@ def _plots(out: Path, questions, result: dict) -> list[Path]:
     names = list(result["runs"])
     labels = [SYSTEM_LABELS.get(n, n) for n in names]
     paths = []
+    for filename, draw in (("recall_at_k.png", _plot_recall_curves), ("latency.png", _plot_latency),
+                           ("recall_by_type.png", _plot_recall_by_type)):
+        fig = draw(plt, names, labels, questions, result)
+        fig.tight_layout()
+        paths.append(out / filename)
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths
 
+
+def _plot_recall_curves(plt, names, labels, questions, result: dict):
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, label in zip(names, labels):
         curve = result["recall_curves"][name]
@@ -140,11 +150,10 @@ def _plots(out: Path, questions, result: dict) -> list[Path]:
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend()
-    fig.tight_layout()
-    paths.append(out / "recall_at_k.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return fig
 
+
+def _plot_latency(plt, names, labels, questions, result: dict):
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     for ax, (attr, title, scale) in zip(axes, (("retrieval_s", "retrieval (ms)", 1000.0),
                                                ("first_token_s", "time to first token (s)", 1.0),
@@ -162,11 +171,10 @@ def _plots(out: Path, questions, result: dict) -> list[Path]:
             ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    paths.append(out / "latency.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
+    return fig
 
+
+def _plot_recall_by_type(plt, names, labels, questions, result: dict):
     types = [t for t in dict.fromkeys(q.type for q in questions) if any(q.type == t and q.answerable
                                                                          for q in questions)]
     fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(types) + 2), 4))
@@ -179,11 +187,7 @@ def _plots(out: Path, questions, result: dict) -> list[Path]:
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    paths.append(out / "recall_by_type.png")
-    fig.savefig(paths[-1], dpi=110)
-    plt.close(fig)
-    return paths
+    return fig
 
 
 def write_eval_report(out: Path, questions, result: dict, args: dict) -> dict[str, Path]:
