@@ -423,7 +423,8 @@ META_RECORDS = [
 def meta_ui(config, tmp_path_factory):
     """The chat's handlers over a real Assistant (real Chroma, the real embedder) of META_RECORDS."""
     from rag_assistant import Assistant
-    from rag_assistant.ui import Backend, ChatUI
+    from rag_assistant.ui_backend import Backend
+    from rag_assistant.ui_handlers import ChatUI
 
     folder = tmp_path_factory.mktemp("meta")
     records = folder / "refs.jsonl"

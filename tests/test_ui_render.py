@@ -14,11 +14,10 @@ from rag_assistant.ui_render import (
     highlight,
     inline,
     render_conversation,
-    render_search,
-    render_sources,
     render_status,
     sentence_spans,
 )
+from rag_assistant.ui_sources import render_search, render_sources
 
 HITS = tuple(
     Hit(f"p{i}", title, 0.03 - i / 1000, f"Best passage of paper {i}.", 0.6 - i / 10, i)
@@ -175,7 +174,7 @@ def test_status_is_one_escaped_line_with_the_full_text_as_tooltip():
     assert html.count("&lt;model&gt;") == 2 and "<model>" not in html
 
 
-@pytest.mark.parametrize("module", ["rag_assistant.ui_render", "rag_assistant.ui"])
+@pytest.mark.parametrize("module", ["rag_assistant.ui_render", "rag_assistant.ui_sources", "rag_assistant.ui_handlers"])
 def test_docstring_examples(module):
     import importlib
 

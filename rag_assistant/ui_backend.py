@@ -1,0 +1,131 @@
+"""The chat UI's hold on the Assistant: the index, possibly still opening in a background thread,
+the language model's loading state, the answers in progress, and the status line they make."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future
+from typing import Any
+
+from .errors import RagAssistantError
+
+log = logging.getLogger("rag_assistant.ui")
+
+GENERIC_ERROR = "Something went wrong on the server while answering (the details are in its log). Please try again."
+
+
+class Backend:
+    """The Assistant (possibly still opening in a background thread) and the state of its LLM."""
+
+    def __init__(self, assistant: Any, *, preload_model: bool = False):
+        if isinstance(assistant, Future):
+            self._future = assistant
+        else:
+            self._future = Future()
+            self._future.set_result(assistant)
+        self._lock = threading.Lock()
+        self._model = "idle"  # idle | loading | ready | unused | error
+        self._model_error = ""
+        self._busy = 0
+        self.retrieval_lock = threading.Lock()  # retrieval is fast; serialize it (stemmer/tokenizer state)
+        self._future.add_done_callback(
+            lambda f: f.exception() is None and threading.Thread(
+                target=self._warm_up, args=(preload_model,), name="rag-ui-warm-up", daemon=True).start())
+
+    # ---- index --------------------------------------------------------------------
+    @property
+    def opened(self) -> bool:
+        return self._future.done()
+
+    @property
+    def ready(self) -> bool:
+        return self._future.done() and self._future.exception() is None
+
+    def get(self, timeout: float | None = None):
+        """The Assistant (waits while it opens); raises what opening it raised."""
+        return self._future.result(timeout)
+
+    @property
+    def papers(self) -> dict:
+        return self.get().papers if self.ready else {}
+
+    def _warm_up(self, load_model: bool) -> None:
+        """The first query pays for lazy initialisation (seconds): pay it before a user does."""
+        try:
+            with self.retrieval_lock:
+                self.get().retrieve("warm up the retriever", k=1)
+        except Exception:  # noqa: BLE001
+            log.debug("retriever warm-up failed", exc_info=True)
+        if load_model:
+            self.load_model()
+
+    # ---- model --------------------------------------------------------------------
+    @property
+    def model_ready(self) -> bool:
+        return self._model in ("ready", "unused")
+
+    def load_model(self) -> None:
+        """Load the LLM now (``Assistant.generator``); errors are kept for the status line."""
+        assistant = self.get()
+        if assistant.config.generator == "extractive":
+            self._model = "unused"
+            return
+        with self._lock:
+            if self._model == "ready":
+                return
+            self._model = "loading"
+        try:
+            assistant.warm_up()  # loads the model and caches the shared prompt prefix
+        except RagAssistantError as exc:
+            self._model, self._model_error = "error", str(exc)
+        except Exception:  # noqa: BLE001
+            log.exception("loading the language model failed")
+            self._model, self._model_error = "error", "the language model could not be loaded (see the server log)"
+        else:
+            self._model = "ready"
+
+    # ---- answers in progress (for the "queued" note) -----------------------------------
+    def busy(self) -> int:
+        return self._busy
+
+    def enter(self) -> None:
+        with self._lock:
+            self._busy += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+
+    # ---- status line ------------------------------------------------------------------
+    def status(self) -> tuple[str, str, bool]:
+        """(kind, text, settled): settled means nothing is loading any more."""
+        if not self._future.done():
+            return ("loading", "Opening the paper index… (the first run builds it from the corpus: about a minute)",
+                    False)
+        if self._future.exception() is not None:
+            return "error", f"The index could not be opened: {user_message(self._future.exception())}", True
+        assistant = self.get()
+        papers = f"{len(assistant.papers):,} papers"
+        cfg = assistant.config
+        if cfg.generator == "extractive":
+            return "ready", f"Ready · {papers} · extractive answers (no language model)", True
+        model = f"{cfg.llm_model} ({cfg.generator})"
+        if self._model == "loading":
+            return "loading", f"{papers} ready · loading the language model {model}…", False
+        if self._model == "error":
+            return "error", f"{papers} ready · language model unavailable: {self._model_error}", True
+        if self._model == "idle":
+            return "ready", f"Ready · {papers} · {model}, loads with the first answer", True
+        return "ready", f"Ready · {papers} · answers by {model}", True
+
+
+def user_message(exc: BaseException) -> str:
+    """One line for the user: a RagAssistantError's own text, otherwise a generic line (logged).
+
+    A sentence starts with a capital unless its first word is a name ("k", "--port") that must keep its case.
+    """
+    if isinstance(exc, RagAssistantError):
+        text = str(exc).strip() or exc.__class__.__name__
+        first = text.split(" ", 1)[0]
+        return text[0].upper() + text[1:] if len(first) > 1 and first.isalpha() and first.islower() else text
+    return GENERIC_ERROR
