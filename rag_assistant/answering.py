@@ -1,273 +1,167 @@
-"""The answer text: abstention, the prompt, the model's verified claim, quotes and citations."""
+"""The answer to a question the assistant decided to answer, by the question's kind: every relevant
+paper for "which papers ...?", the best match for "which paper ...?", else the model's verified
+first sentence (or the evidence alone) followed by the rest of the evidence, quoted.
+
+Which papers and sentences: ``evidence.py``; the answer's text: ``composing.py``; whether to
+answer at all: ``answerability.py``.
+"""
 from __future__ import annotations
 
-import re
-from dataclasses import replace
-from typing import Sequence
+import time
+from dataclasses import dataclass, replace
+from typing import Callable, Iterator, Sequence
 
-from .acronyms import expand
+import numpy as np
+
+from . import composing
 from .answerability import Decision
-from .chunking import ABBREVIATIONS, split_sentences
-from .citations import figures, strip_markers
-from .evidence import CONTRIBUTION
-from .prompts import render
-from .terms import content_words, mentions, name_terms
-from .types import Citation, Hit, Source, Verified
+from .citations import MarkerFilter, verify
+from .config import Config
+from .evidence import SentenceIndex, focus, further_asks, list_candidates, select_sources, specific_asks
+from .routing import QuestionKind
+from .types import Answer, Hit, Paper, Timings
 
-NOT_COVERED = "The collection does not cover this question."
-INSTRUCTION = ("That reads as an instruction to the assistant, not a question about the papers; "
-               "ask about what the collection's papers did or found.")
+TERM_IDF = 0.4  # idf scaled to 0..1: log(n / df) / log(n) >= 0.4 is df <= n^0.6 (15% of 282 papers)
 
 
-def abstention_text(nearest: Sequence[Hit], decision: Decision | None) -> str:
-    """Why the assistant does not answer, and the nearest papers (which are not evidence).
-    ``decision`` None: the question was an instruction, not a question."""
-    if decision is None:
-        return INSTRUCTION
-    lines = [NOT_COVERED]
-    if decision.missing_names:
-        lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in decision.missing_names) + ".")
-    elif decision.no_figures and nearest:
-        lines.append("The abstracts of the closest papers give no figures.")
-    if nearest:
-        lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
-    return " ".join(lines)
+@dataclass(frozen=True)
+class Assessment:
+    """A question routed, its papers retrieved, and the decision whether to answer it (None: an
+    instruction, not a question)."""
+
+    question: str
+    kind: QuestionKind
+    query: str
+    hits: tuple[Hit, ...]
+    question_vector: np.ndarray
+    decision: Decision | None
+    retrieval_s: float
 
 
-def format_sources(sources: Sequence[Source]) -> str:
-    """One line per source: ``[n] sentence(s) (from "Title")``. With the title as a header line
-    the 0.5B model tended to copy the header back instead of answering."""
-    return "\n".join(f"[{s.number}] " + " ".join(e.sentence for e in s.evidence) + f" (from \"{s.hit.title}\")"
-                     for s in sources)
+class Answerer:
+    """Writes the answer to an assessed question from the collection's ``papers``: their sentence
+    vectors (``sentences``), the keyword index (which words are rare enough to name a subject) and
+    the generator that ``generator()`` returns (None: extractive answers, no model)."""
+
+    def __init__(self, config: Config, embedder, sentences: SentenceIndex, papers: dict[str, Paper], keyword,
+                 generator: Callable[[], object]):
+        self.config = config
+        self.embedder = embedder
+        self.sentences = sentences
+        self.papers = papers
+        self.keyword = keyword
+        self.generator = generator
+
+    def answer(self, assessment: Assessment, start: float) -> Iterator[str | Answer]:
+        """Yield the answer's text pieces, then the final ``Answer`` (timed from ``start``)."""
+        a, cfg = assessment, self.config
+        question, question_vector, hits = a.question, a.question_vector, list(a.hits)
+        if a.kind is QuestionKind.LIST:
+            chosen = list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
+                                     cfg.list_min_score)
+            # "... ? Compare what they were evaluated on.": each paper also says that, and what it found
+            asks = further_asks(question)
+            per_paper = 3 if asks else 2
+            sources = select_sources(chosen, self.sentences, question, question_vector, max_papers=len(chosen),
+                                     max_sentences=per_paper * len(chosen) + 1, per_paper=per_paper, cover=True,
+                                     asks=specific_asks(asks), lead_extra=not asks)
+            sources = [renumber(s, hits) for s in sources]
+            result, mode = composing.list_answer(sources, every=bool(asks)), "list"
+            yield result.text
+            first = time.perf_counter() - start
+        elif a.kind is QuestionKind.WHICH_PAPER:
+            sources = select_sources(hits[:1], self.sentences, question, question_vector, max_papers=1,
+                                     max_sentences=cfg.paper_sentences, per_paper=cfg.paper_sentences - 1, cover=True)
+            result, mode = composing.paper_answer(sources), "paper"
+            yield result.text
+            first = time.perf_counter() - start
+        else:
+            result, mode, first = yield from self._grounded(question, a.kind, question_vector, hits, start)
+        total = time.perf_counter() - start
+        yield Answer(question, result.text, result.citations, tuple(hits), False, a.query, mode,
+                     Timings(a.retrieval_s, first, total), a.decision.probability)
+
+    def _grounded(self, question, kind, question_vector, hits, start):
+        """An ordinary question: the model's verified first sentence (or a bare answer span it
+        copied), then the rest of the evidence verbatim; the evidence alone when nothing the
+        model wrote verifies, or with no model. Returns (Verified, mode, first-token seconds)."""
+        cfg = self.config
+        overview = kind is QuestionKind.OVERVIEW
+        sources, compare = self._evidence(question, kind, question_vector, hits)
+        result, mode, first = None, "extractive", 0.0
+        generator = self.generator()
+        if generator is not None:
+            shown = composing.prompt_sources(sources, cfg.prompt_sentences)
+            raw, first = yield from self._generate(generator, question, shown, start)
+            result, mode = verify(raw, sources, self.sentences, self.embedder, question, self.is_term), "generated"
+            if not result.citations:  # "86.3%": a bare answer span copied from the evidence
+                result = composing.span_answer(raw, shown) or result
+        budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
+        if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
+            fallback = composing.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
+                else composing.extractive(sources, budget)
+            result, mode = fallback, "extractive" if generator is None else "fallback"
+        if overview:
+            result = composing.with_expansion(result, question, sources, self.papers)
+        if mode == "generated":
+            result = composing.with_evidence(result, sources, budget, every_source=compare)
+        if generator is None:
+            yield result.text
+            first = time.perf_counter() - start
+        return result, mode, first
+
+    def is_term(self, word: str) -> bool:
+        """A word rare enough in the collection (in at most about one paper in ten) to name a subject."""
+        stems = self.keyword.stems(word)
+        return bool(stems) and self.keyword.idf(stems[0]) >= TERM_IDF
+
+    def _evidence(self, question, kind, question_vector, hits):
+        """Numbered sources for an ordinary question, and whether it compares two papers: both
+        papers for a comparison (when retrieval puts them close), else the focused top paper(s);
+        more sentences for "what is X / summarize X"."""
+        cfg = self.config
+        overview = kind is QuestionKind.OVERVIEW
+        pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
+        compare = kind is QuestionKind.COMPARE and len(pair) == 2
+        if compare:
+            focused, budget = pair, 2 * cfg.compare_sentences
+        else:
+            # "summarize the paper on X" is about one paper: a close runner-up only invited the model
+            # to summarize the wrong one
+            focused = hits[:1] if overview else focus(hits, question, self.papers, cfg.evidence_papers,
+                                                      cfg.evidence_margin)
+            budget = cfg.overview_sentences if overview else cfg.evidence_sentences
+        # "what is X / summarize X" wants what the paper does and finds, not only the sentences that
+        # echo the question (often its background): ``cover`` adds its contribution and a finding
+        sources = select_sources(focused, self.sentences, question, question_vector, max_papers=len(focused),
+                                 max_sentences=budget,
+                                 per_paper=cfg.compare_sentences if len(focused) > 1 else budget,
+                                 cover=overview and not compare,
+                                 background=cfg.overview_background_penalty if overview else 0.0)
+        return sources, compare
+
+    def _generate(self, generator, question, sources, start):
+        """Stream the model's first sentence (markers checked on the fly); stop once it is complete."""
+        messages = composing.build_messages(self.config.prompts_dir, question, sources)
+        marker_filter = MarkerFilter({s.number for s in sources})
+        raw, first = "", 0.0
+        for piece in generator.stream(messages, self.config.lead_max_tokens):
+            end = composing.first_sentence_end(raw + piece)
+            if end is not None:
+                piece = piece[:max(0, end - len(raw))]
+            raw += piece
+            shown = marker_filter.feed(piece)
+            if shown:
+                first = first or time.perf_counter() - start
+                yield shown
+            if end is not None or composing.degenerate(raw):
+                break
+        tail = marker_filter.flush()
+        if tail:
+            yield tail
+        return raw, first or time.perf_counter() - start
 
 
-def build_messages(prompts_dir, question: str, sources: Sequence[Source]) -> list[dict[str, str]]:
-    """System prompt (the same for every answer, so its KV cache is reused) and one user turn:
-    the numbered sources, then the question. A follow-up's conversation is not in the prompt:
-    it already chose the retrieval query, so the sources are about the paper "it" means. With
-    the earlier turn in the prompt, the 0.5B model copied the source block back in 7 of 15 dev
-    follow-ups instead of answering (keypoint coverage 0.56 with it, 0.63 without)."""
-    user = render(prompts_dir, "answer_user", sources=format_sources(sources), question=question)
-    return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
-
-
-def extractive(sources: Sequence[Source], max_sentences: int = 2,
-               lead: str = "According to \"{title}\" [{number}]: ") -> Verified:
-    """The top source's best evidence sentences, cited: the answer without an LLM, the answer to
-    "which paper...?" questions, and the fallback when the model's answer fails verification."""
-    if not sources or not sources[0].evidence:
-        return Verified("", (), 0, 0)
-    top = sources[0]
-    best = sorted(top.evidence, key=lambda e: -e.score)[:max_sentences]
-    chosen = [e.sentence for e in top.evidence if e in best]  # abstract order
-    text = lead.format(title=top.hit.title, number=top.number) + " ".join(chosen)
-    citation = Citation(top.hit.paper_id, top.hit.title, tuple(chosen), top.number, top.hit.meta)
-    return Verified(text, (citation,), len(chosen), 0)
-
-
-def with_expansion(result: Verified, question: str, sources: Sequence[Source], papers: dict) -> Verified:
-    """'What is GOMs?': when a cited source's abstract spells out a name the question asks about
-    and the answer does not, the answer starts with it ("GOMs stands for generalized occupancy
-    models [1].") and the citation carries the defining sentence."""
-    cited = {c.number: c for c in result.citations}
-    for name in name_terms(question):
-        for source in sources:
-            paper = papers.get(source.hit.paper_id)
-            long_form = expand(name, paper.abstract) if paper and source.number in cited else None
-            if not long_form:
-                continue
-            if long_form.lower() in result.text.lower():
-                return result
-            defining = next((s for s in split_sentences(paper.abstract) if long_form in s), long_form)
-            old = cited[source.number]
-            cited[source.number] = replace(old, evidence=tuple(dict.fromkeys((defining,) + old.evidence)))
-            text = f"{name} stands for {long_form} [{source.number}]. {result.text}"
-            return Verified(text, tuple(cited[n] for n in sorted(cited)), result.kept + 1, result.dropped)
-    return result
-
-
-def prompt_sources(sources: Sequence[Source], per_source: int) -> list[Source]:
-    """What the model reads: each source's ``per_source`` best evidence sentences (abstract order).
-    Prompt tokens are the main cost of an answer on a CPU (about 7 ms each on 2 cores), so the
-    model gets the sentence that best matches the question and writes the answer's first
-    sentence; the rest of the evidence follows it verbatim (``with_evidence``)."""
-    shown = []
-    for source in sources:
-        best = sorted(source.evidence, key=lambda e: -e.score)[:per_source]
-        shown.append(replace(source, evidence=tuple(e for e in source.evidence if e in best)))
-    return shown
-
-
-_SENTENCE_DONE = re.compile(r"[.!?](?:\s*\[[^\]\[]{0,24}\])*(?=\s+[^\s\[])|\n\s*\n")
-
-
-def first_sentence_end(text: str) -> int | None:
-    """Where the first complete sentence of a streamed draft ends (its markers included), once the
-    next sentence has begun; None while it has not. Decimals and markers do not end a sentence.
-
-    >>> draft = "It is 6.5 times faster [1]. It also"
-    >>> draft[:first_sentence_end(draft)], first_sentence_end("It is 6.5 times faster [1].")
-    ('It is 6.5 times faster [1].', None)
-    """
-    match = _SENTENCE_DONE.search(text)
-    while match and text[:match.start() + 1].endswith(ABBREVIATIONS):
-        match = _SENTENCE_DONE.search(text, match.end())
-    return match.end() if match else None
-
-
-_MARKERS_ONLY = re.compile(r"^(?:\s*\[[^\]]*\]\s*)+$")
-
-
-def degenerate(draft: str) -> bool:
-    """A draft of nothing but citation markers ("[1] [1] [1] ..."): the model is looping, so stop it.
-
-    >>> degenerate("[1] [1] [1]"), degenerate("[1] It is 2x faster"), degenerate("[1]")
-    (True, False, False)
-    """
-    return draft.count("[") >= 3 and bool(_MARKERS_ONLY.match(draft))
-
-
-def span_answer(draft: str, sources: Sequence[Source], max_words: int = 8) -> Verified | None:
-    """A bare answer span ("86.3%", "40% ~ 80%", "15 minutes of unlabeled data") copied from one
-    source's evidence is a direct answer: it becomes the answer's first sentence, cited, with the
-    sentence it came from as its evidence. None when the draft is longer or occurs in no source.
-
-    >>> from rag_assistant.types import Evidence, Hit
-    >>> src = Source(1, Hit("p", "T", 1.0, "", 0.9, 1), (Evidence("p", "T", "It closes 86.3% of the gap.", 0.9),))
-    >>> span_answer("86.3%", [src]).text, span_answer("42%", [src])
-    ('86.3% [1].', None)
-    """
-    span = " ".join(strip_markers(draft).split()).strip(" .;,")
-    if not span or len(span.split()) > max_words or not any(ch.isalnum() for ch in span):
-        return None
-    for source in sources:
-        for evidence in source.evidence:
-            if span.lower() in " ".join(evidence.sentence.split()).lower():
-                citation = Citation(source.hit.paper_id, source.hit.title, (evidence.sentence,), source.number,
-                                    source.hit.meta)
-                return Verified(f"{span} [{source.number}].", (citation,), 1, 0)
-    return None
-
-
-def with_evidence(result: Verified, sources: Sequence[Source], sentences: int, every_source: bool = False) -> Verified:
-    """The model's verified sentence, then the cited papers' other evidence sentences, verbatim and
-    cited, up to ``sentences`` sentences in all: the model states the answer, the abstract gives the
-    details (the 0.5B model leaves out the second half of a two-part question and most of a
-    summary). A sentence a kept claim rests on is quoted too, unless the claim already says all of it
-    (its figures and most of its words): it is the verbatim evidence for the claim. ``every_source`` (a
-    comparison) quotes each source's best sentence, cited or not: the question is about all of them.
-
-    >>> from rag_assistant.types import Evidence, Hit
-    >>> ev = lambda s, x: Evidence("p", "T", s, x)
-    >>> src = Source(1, Hit("p", "T", 1.0, "", 0.9, 1), (ev("A is 2x faster.", 0.9), ev("It uses 6% of compute.", 0.8)))
-    >>> lead = Verified("A is 2x faster [1].", (Citation("p", "T", ("A is 2x faster.",), 1),), 1, 0)
-    >>> print(with_evidence(lead, [src], 3).text)
-    A is 2x faster [1].
-    From the abstract [1]: "It uses 6% of compute."
-    """
-    if not result.citations or result.kept >= sentences:
-        return result
-    cited = {c.number: c for c in result.citations}
-    used = {s for c in result.citations for s in c.evidence if _restates(result.text, s)}
-    chosen = [s for s in sources if s.number in cited or every_source]
-    budget = sentences - result.kept
-    quotes: list[str] = []
-    for i, source in enumerate(chosen):
-        if budget <= 0:
-            break
-        share = max(1, budget // (len(chosen) - i)) if every_source else budget
-        ranked = [e.sentence for e in sorted(source.evidence, key=lambda e: -e.score) if e.sentence not in used]
-        extra = [e.sentence for e in source.evidence if e.sentence in ranked[:share]]  # abstract order
-        if not extra:
-            continue
-        budget -= len(extra)
-        where = "the abstract" if len(chosen) == 1 else f"\"{source.hit.title}\""
-        quotes.append(f"From {where} [{source.number}]: " + " ".join(f"\"{s}\"" for s in extra))
-        old = cited.get(source.number) or Citation(source.hit.paper_id, source.hit.title, (), source.number,
-                                                   source.hit.meta)
-        cited[source.number] = replace(old, evidence=tuple(dict.fromkeys(old.evidence + tuple(extra))))
-    if not quotes:
-        return result
-    added = sentences - result.kept - budget
-    return Verified("\n".join([result.text, *quotes]), tuple(cited[n] for n in sorted(cited)),
-                    result.kept + added, result.dropped)
-
-
-def _restates(claim: str, sentence: str) -> bool:
-    """True when ``claim`` says all of ``sentence``: every figure and 80% of its content words."""
-    words = content_words(sentence)
-    overlap = len(words & content_words(claim)) / max(1, len(words))
-    return overlap >= 0.8 and figures(sentence) <= figures(claim)
-
-
-def paper_answer(sources: Sequence[Source]) -> Verified:
-    """The answer to "which paper...?": the top paper, named and cited, in its own words (all of
-    its evidence: the sentences matching the question, its contribution and a finding). The
-    model adds nothing here (asked for a paper, it repeats the title), so none is called."""
-    top = sources[0].evidence if sources else ()
-    return extractive(sources, len(top), lead="The best match is \"{title}\" [{number}]: ")
-
-
-def primer_messages(prompts_dir) -> list[dict[str, str]]:
-    """A prompt that shares every answer prompt's prefix (system prompt and the start of the
-    user turn), so a warm-up call leaves that prefix in llama.cpp's KV cache."""
-    return build_messages(prompts_dir, "", [])
-
-
-def list_answer(sources: Sequence[Source], header: str = "Papers in the collection that address this:",
-                every: bool = False) -> Verified:
-    """One line per relevant paper with its best evidence sentence (and its contribution, when the
-    best is only background); with ``every``, all its evidence sentences."""
-    lines, citations = [header], []
-    for source in sources:
-        if not source.evidence:
-            continue
-        best = max(source.evidence, key=lambda e: e.score)
-        # what the paper does, when its best match is only background: a list names each paper's contribution
-        extra = None if CONTRIBUTION.search(best.sentence) else next(
-            (e for e in source.evidence if e is not best and CONTRIBUTION.search(e.sentence)), None)
-        shown = [e.sentence for e in source.evidence if every or e is best or e is extra]  # abstract order
-        lines.append(f"- \"{source.hit.title}\" [{source.number}]: {' '.join(shown)}")
-        citations.append(Citation(source.hit.paper_id, source.hit.title, tuple(shown), source.number, source.hit.meta))
-    return Verified("\n".join(lines), tuple(citations), len(citations), 0)
-
-
-def focus(hits: Sequence[Hit], question: str, papers: dict, limit: int, margin: float) -> list[Hit]:
-    """The papers an ordinary question's evidence comes from: the top hit, plus runners-up only
-    when retrieval cannot tell them apart (similarity within ``margin``) and no name in the
-    question already pins the top paper down.
-
-    Dev set: the top hit is the gold paper for 91 of 94 single-paper questions; extra sources
-    mostly invited the model to cite papers the question was not about.
-    """
-    if not hits:
-        return []
-    top = hits[0]
-    names = name_terms(question)
-    paper = papers.get(top.paper_id)
-    if names and paper and all(mentions(f"{paper.title} {paper.abstract}".lower(), n) for n in names):
-        return [top]
-    return [top] + [h for h in hits[1:limit] if h.similarity >= top.similarity - margin]
-
-
-def list_candidates(hits: Sequence[Hit], min_similarity: float, margin: float, limit: int,
-                    min_score: float = 0.0) -> list[Hit]:
-    """Hits relevant enough to list: the best one, plus those close to it in similarity (at least
-    ``min_similarity`` and within ``margin`` of the best) that the fused ranking also rates (a
-    fused score of at least ``min_score`` times the top one's: the dense and the keyword ranking
-    agree that they are near the top).
-
-    Multi-paper questions, candidate sets' precision / recall: similarity alone (0.45, within 0.15)
-    gave 0.87 / 0.82 on the dev set and 0.75 / 0.88 on a second, independently written set; with
-    the fused-score gate (0.40, within 0.20, 0.75 of the top score) 0.91 / 0.87 and 0.87 / 0.95.
-    Neighbouring settings (gate 0.72-0.78, margin 0.2-0.3) score within a few points. With sentence
-    chunks (the settings carried over to 0.44, within 0.18, see Config): dev + second sets 0.90 /
-    0.89 (chunks: 0.90 / 0.89), third set 0.92 / 1.0 (0.94 / 1.0).
-    """
-    if not hits:
-        return []
-    top = max(h.similarity for h in hits)
-    floor = max(min_similarity, top - margin)
-    best_score = hits[0].score
-    return [h for h in hits[:limit] if h.rank == 1 or (h.similarity >= floor and h.score >= min_score * best_score)]
-
+def renumber(source, hits: Sequence[Hit]):
+    """Number a source by its rank among all hits, so [n] always means sources[n-1]."""
+    return replace(source, number=hits.index(source.hit) + 1)

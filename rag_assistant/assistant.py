@@ -8,41 +8,24 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import numpy as np
-
-from . import answering
-from .answerability import Answerability, Decision, Model, load_model
-from .citations import MarkerFilter, verify
+from . import composing
+from .answerability import Answerability, Model, load_model
+from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
 from .conversation import History, is_follow_up, standalone_query
 from .errors import InvalidQuestionError
-from .evidence import SentenceIndex, further_asks, select_sources, specific_asks
+from .evidence import SentenceIndex
 from .indexing import INDEX_VERSION, UNFINISHED, Index, list_collections, open_store
 from .retrieval import HybridRetriever, KeywordIndex, QueryRewriter
 from .routing import QuestionKind, classify
 from .types import Answer, CollectionInfo, Hit, IngestReport, Paper, Sources, Timings
 
 __all__ = ["Assistant", "Assessment", "INDEX_VERSION", "UNFINISHED", "StreamEvent"]
-TERM_IDF = 0.4  # idf scaled to 0..1: log(n / df) / log(n) >= 0.4 is df <= n^0.6 (15% of 282 papers)
 StreamEvent = Sources | str | Answer
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """A question routed, its papers retrieved, and the decision whether to answer it (None: an
-    instruction, not a question)."""
-
-    question: str
-    kind: QuestionKind
-    query: str
-    hits: tuple[Hit, ...]
-    question_vector: np.ndarray
-    decision: Decision | None
-    retrieval_s: float
 
 
 class Assistant:
@@ -74,6 +57,8 @@ class Assistant:
     def _answer_from(self, papers: dict[str, Paper]) -> None:
         self.sentences = SentenceIndex(self.embedder, papers, self.store)
         self.answerability = Answerability(self._answerability_model, self.retriever.keyword, papers, self.sentences)
+        self.answerer = Answerer(self.config, self.embedder, self.sentences, papers, self.retriever.keyword,
+                                 lambda: self.generator)
 
     def _calibration_model(self) -> Model:
         """The collection's own calibration (``rag-assistant calibrate``) when it has one, else the
@@ -121,7 +106,7 @@ class Assistant:
         question does not pay for it; the UI and benchmarks call this at start-up."""
         self.embedder.embed_query("warm up")
         if generator and self.generator is not None:
-            for _ in self.generator.stream(answering.primer_messages(self.config.prompts_dir), 1):
+            for _ in self.generator.stream(composing.primer_messages(self.config.prompts_dir), 1):
                 pass  # the shared prompt prefix is now in the model's cache
         return self
 
@@ -267,126 +252,14 @@ class Assistant:
         decision, hits = a.decision, list(a.hits)
         if decision is None or not decision.answer:
             yield Sources(a.hits, a.query, True)
-            text = answering.abstention_text(hits, decision)
+            text = composing.abstention_text(hits, decision)
             yield text
             total = time.perf_counter() - start
             yield Answer(a.question, text, (), a.hits, True, a.query, "abstained",
                          Timings(a.retrieval_s, total, total), decision.probability if decision else 0.0)
             return
         yield Sources(a.hits, a.query, False)
-        yield from self._answer(a.question, a.kind, a.query, hits, a.question_vector, decision.probability, start,
-                                a.retrieval_s)
-
-    def _answer(self, question, kind, query, hits, question_vector, confidence, start, retrieval_s):
-        cfg = self.config
-        if kind is QuestionKind.LIST:
-            chosen = answering.list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
-                                               cfg.list_min_score)
-            # "... ? Compare what they were evaluated on.": each paper also says that, and what it found
-            asks = further_asks(question)
-            per_paper = 3 if asks else 2
-            sources = select_sources(chosen, self.sentences, question, question_vector, len(chosen),
-                                     per_paper * len(chosen) + 1, per_paper=per_paper, cover=True,
-                                     asks=specific_asks(asks), lead_extra=not asks)
-            sources = [_renumber(s, hits) for s in sources]
-            result, mode = answering.list_answer(sources, every=bool(asks)), "list"
-            yield result.text
-            first = time.perf_counter() - start
-        elif kind is QuestionKind.WHICH_PAPER:
-            sources = select_sources(hits[:1], self.sentences, question, question_vector, 1, cfg.paper_sentences,
-                                     per_paper=cfg.paper_sentences - 1, cover=True)
-            result, mode = answering.paper_answer(sources), "paper"
-            yield result.text
-            first = time.perf_counter() - start
-        else:
-            result, mode, first = yield from self._grounded(question, kind, question_vector, hits, start)
-        total = time.perf_counter() - start
-        yield Answer(question, result.text, result.citations, tuple(hits), False, query, mode,
-                     Timings(retrieval_s, first, total), confidence)
-
-    def _grounded(self, question, kind, question_vector, hits, start):
-        """An ordinary question: the model's verified first sentence (or a bare answer span it
-        copied), then the rest of the evidence verbatim; the evidence alone when nothing the
-        model wrote verifies, or with no model. Returns (Verified, mode, first-token seconds)."""
-        cfg = self.config
-        overview = kind is QuestionKind.OVERVIEW
-        sources, compare = self._evidence(question, kind, question_vector, hits)
-        result, mode, first = None, "extractive", 0.0
-        generator = self.generator
-        if generator is not None:
-            shown = answering.prompt_sources(sources, cfg.prompt_sentences)
-            raw, first = yield from self._generate(generator, question, shown, start)
-            result, mode = verify(raw, sources, self.sentences, self.embedder, question, self._is_term), "generated"
-            if not result.citations:  # "86.3%": a bare answer span copied from the evidence
-                result = answering.span_answer(raw, shown) or result
-        budget = cfg.overview_answer_sentences if overview else cfg.answer_sentences
-        if result is None or not result.citations:  # no model, or nothing it wrote was verifiable
-            fallback = answering.list_answer(sources, "From the two papers:") if compare and len(sources) > 1 \
-                else answering.extractive(sources, budget)
-            result, mode = fallback, "extractive" if generator is None else "fallback"
-        if overview:
-            result = answering.with_expansion(result, question, sources, self.papers)
-        if mode == "generated":
-            result = answering.with_evidence(result, sources, budget, every_source=compare)
-        if generator is None:
-            yield result.text
-            first = time.perf_counter() - start
-        return result, mode, first
-
-    def _is_term(self, word: str) -> bool:
-        """A word rare enough in the collection (in at most about one paper in ten) to name a subject."""
-        stems = self.retriever.keyword.stems(word)
-        return bool(stems) and self.retriever.keyword.idf(stems[0]) >= TERM_IDF
-
-    def _evidence(self, question, kind, question_vector, hits):
-        """Numbered sources for an ordinary question, and whether it compares two papers: both
-        papers for a comparison (when retrieval puts them close), else the focused top paper(s);
-        more sentences for "what is X / summarize X"."""
-        cfg = self.config
-        overview = kind is QuestionKind.OVERVIEW
-        pair = [h for h in hits[:2] if h.similarity >= hits[0].similarity - cfg.compare_margin]
-        compare = kind is QuestionKind.COMPARE and len(pair) == 2
-        if compare:
-            focused, budget = pair, 2 * cfg.compare_sentences
-        else:
-            # "summarize the paper on X" is about one paper: a close runner-up only invited the model
-            # to summarize the wrong one
-            focused = hits[:1] if overview else answering.focus(hits, question, self.papers, cfg.evidence_papers,
-                                                                 cfg.evidence_margin)
-            budget = cfg.overview_sentences if overview else cfg.evidence_sentences
-        # "what is X / summarize X" wants what the paper does and finds, not only the sentences that
-        # echo the question (often its background): ``cover`` adds its contribution and a finding
-        sources = select_sources(focused, self.sentences, question, question_vector, len(focused), budget,
-                                 per_paper=cfg.compare_sentences if len(focused) > 1 else budget,
-                                 cover=overview and not compare,
-                                 background=cfg.overview_background_penalty if overview else 0.0)
-        return sources, compare
-
-    def _generate(self, generator, question, sources, start):
-        """Stream the model's first sentence (markers checked on the fly); stop once it is complete."""
-        messages = answering.build_messages(self.config.prompts_dir, question, sources)
-        marker_filter = MarkerFilter({s.number for s in sources})
-        raw, first = "", 0.0
-        for piece in generator.stream(messages, self.config.lead_max_tokens):
-            end = answering.first_sentence_end(raw + piece)
-            if end is not None:
-                piece = piece[:max(0, end - len(raw))]
-            raw += piece
-            shown = marker_filter.feed(piece)
-            if shown:
-                first = first or time.perf_counter() - start
-                yield shown
-            if end is not None or answering.degenerate(raw):
-                break
-        tail = marker_filter.flush()
-        if tail:
-            yield tail
-        return raw, first or time.perf_counter() - start
-
-
-def _renumber(source, hits: Sequence[Hit]):
-    """Number a source by its rank among all hits, so [n] always means sources[n-1]."""
-    return replace(source, number=hits.index(source.hit) + 1)
+        yield from self.answerer.answer(a, start)
 
 
 def _check_k(k) -> int:

@@ -5,9 +5,10 @@ model's text is controlled; the `llm` tests run the real default model, greedy.
 """
 import pytest
 
-from rag_assistant import Answer, Assistant, Sources, answering
-from rag_assistant.answering import NOT_COVERED
+from rag_assistant import Answer, Assistant, Sources, composing
+from rag_assistant.composing import NOT_COVERED
 from rag_assistant.errors import InvalidQuestionError
+from rag_assistant.evidence import list_candidates
 
 R2 = "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
 CROWD = "Efficient Crowd Counting via Structured Knowledge Transfer"
@@ -134,7 +135,7 @@ def test_warm_up_caches_the_shared_prompt_prefix(scripted):
     a = scripted("ok")
     a.warm_up()
     primer = a.generator.messages
-    answer_prompt = answering.build_messages(a.config.prompts_dir, "What is CUBER?", [])
+    answer_prompt = composing.build_messages(a.config.prompts_dir, "What is CUBER?", [])
     assert primer[0] == answer_prompt[0]  # the same system prompt
     first_line = primer[1]["content"].splitlines()[0]
     assert first_line and answer_prompt[1]["content"].startswith(first_line + "\n")
@@ -377,7 +378,8 @@ def test_a_two_part_question_gets_evidence_for_both_parts(assistant):
     question = ("What attack success rate does the generative model of jailbreak suffixes reach on GPT-3.5, "
                 "and how quickly can it produce suffixes for one query?")
     hits = assistant.retrieve(question)
-    source = select_sources(hits[:1], assistant.sentences, question, assistant.embedder.embed_query(question), 1, 3)[0]
+    source = select_sources(hits[:1], assistant.sentences, question, assistant.embedder.embed_query(question),
+                            max_papers=1, max_sentences=3)[0]
     best_two = " ".join(e.sentence for e in sorted(source.evidence, key=lambda e: -e.score)[:2])
     assert "4 seconds" in best_two  # the second ask; the first alone ranks the method's description
     answer = assistant.ask(question)
@@ -418,10 +420,10 @@ def test_a_list_keeps_papers_both_rankings_rate_near_the_top():
 
     hits = [hit(1, 0.18, 0.60), hit(2, 0.17, 0.55), hit(3, 0.10, 0.58),  # close in cosine, far in fused score
             hit(4, 0.15, 0.41), hit(5, 0.14, 0.30)]  # too far in cosine from the best
-    chosen = answering.list_candidates(hits, 0.40, 0.20, 5, 0.75)
+    chosen = list_candidates(hits, 0.40, 0.20, 5, 0.75)
     assert [h.rank for h in chosen] == [1, 2, 4]
-    assert [h.rank for h in answering.list_candidates(hits, 0.40, 0.20, 5)] == [1, 2, 3, 4]  # no gate
-    assert answering.list_candidates(hits[:1], 0.9, 0.0, 5, 0.75) == hits[:1]  # the best is always listed
+    assert [h.rank for h in list_candidates(hits, 0.40, 0.20, 5)] == [1, 2, 3, 4]  # no gate
+    assert list_candidates(hits[:1], 0.9, 0.0, 5, 0.75) == hits[:1]  # the best is always listed
 
 
 def test_a_summary_says_what_the_paper_did_not_the_fields_background(scripted):

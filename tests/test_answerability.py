@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from rag_assistant.answerability import FEATURES, Model, fit, load_model
-from rag_assistant.answering import INSTRUCTION, NOT_COVERED
 from rag_assistant.assistant import Assistant
 from rag_assistant.calibration import calibrate, calibration_path, needs_calibration
+from rag_assistant.composing import INSTRUCTION, NOT_COVERED
 from rag_assistant.config import PROJECT_ROOT
 from rag_assistant.routing import QuestionKind
 

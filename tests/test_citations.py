@@ -6,7 +6,7 @@ from rag_assistant.evidence import select_sources
 def _sources(assistant, question):
     hits = assistant.retrieve(question, k=5)
     vector = assistant.embedder.embed_query(question)
-    return select_sources(hits, assistant.sentences, question, vector, 3, 5)
+    return select_sources(hits, assistant.sentences, question, vector, max_papers=3, max_sentences=5)
 
 
 def test_parse_and_strip_markers():

@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 
-MODULES = ["acronyms", "answering", "baselines", "chunking", "citations", "conversation", "corpus", "evidence",
+MODULES = ["acronyms", "baselines", "chunking", "citations", "composing", "conversation", "corpus", "evidence",
            "metrics", "retrieval", "store_records", "terms"]
 
 

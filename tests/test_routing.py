@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag_assistant.answering import NOT_COVERED
+from rag_assistant.composing import NOT_COVERED
 from rag_assistant.conversation import is_follow_up, standalone_query
 from rag_assistant.routing import QuestionKind, asks_for_quantity, classify
 
