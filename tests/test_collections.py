@@ -59,7 +59,9 @@ def test_reingesting_a_changed_file_updates_only_what_changed(config, tmp_path):
     report = a.ingest(_write_records(refs, [renamed, dated, SPEECH]))
     file, = report.by_file
     assert (file.added, file.updated, file.unchanged) == ((), (renamed["title"], GRAPH["title"]), (SPEECH["title"],))
-    assert report.embedded == 2 and report.removed == 0  # the renamed paper's sentences; no vector for the metadata
+    renamed_chunks = [i for i in a.store.ids() if i.startswith(f"{ids[MOE['title']]}:s")]
+    # the renamed paper's sentences, and no vector for the metadata
+    assert report.embedded == len(renamed_chunks) > 0 and report.removed == 0
     assert len(a.papers) == 3  # one paper under its first id, with the new title
     moe = a.papers[ids[MOE["title"]]]
     assert (moe.title, moe.doi, moe.authors) == (renamed["title"], "10.1234/moe.2021", ("Ann Lee", "Bo Chen"))
