@@ -68,7 +68,6 @@ ENV_SETTINGS = (
     ("embed_model", "RAG_EMBED_MODEL", str),
     ("embed_dtype", "RAG_EMBED_DTYPE", str),
     ("embed_backend", "RAG_EMBED_BACKEND", str),
-    ("abstain_similarity", "RAG_ABSTAIN_SIMILARITY", float),
     ("rewrite_queries", "RAG_REWRITE_QUERIES", _bool),
     ("collection", "RAG_COLLECTION", str),
 )
@@ -81,7 +80,7 @@ RANGES = {
         "evidence_papers", "evidence_sentences", "paper_sentences", "overview_sentences", "prompt_sentences",
         "answer_sentences", "overview_answer_sentences", "compare_sentences", "list_max_papers",
         "llm_max_tokens", "lead_max_tokens")},
-    **{name: (-1.0, 1.0) for name in ("abstain_similarity", "list_abstain_similarity", "list_min_similarity")},
+    "list_min_similarity": (-1.0, 1.0),
     **{name: (0.0, 2.0) for name in ("compare_margin", "evidence_margin", "list_margin")},  # score differences
     "list_min_score": (0.0, 1.0), "overview_background_penalty": (0.0, None),
 }
@@ -116,7 +115,6 @@ class Config:
     # it ran on 17% of the questions and moved MRR by -0.003 to +0.004 and Recall@5 by -0.012 to +0.004
     # per file, for one model call each (median 4 s on 2 busy cores): off, as it gains nothing.
     rewrite_queries: bool = False
-    abstain_similarity: float = 0.30  # dev set: trivia <= 0.24, answerable >= 0.46 (200-token chunks: 0.26 / 0.40)
     # Answering
     max_question_chars: int = 2000
     evidence_papers: int = 3
@@ -141,17 +139,9 @@ class Config:
     # on (slope 0.96 over the top 20 papers of every question), so they are unchanged
     compare_margin: float = 0.10  # the second paper joins a comparison when its score is this close to the top
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
-    # A "which papers...?" question names a topic: no paper even moderately close means the topic
-    # is missing. With 200-token chunks (cosine), covered topics had a best score >= 0.46 and
-    # missing ones 0.33 and 0.39 (threshold 0.42). With sentence chunks and paper vectors, over the
-    # list questions of the three question files and the tests: covered topics >= 0.504 (0.504 and
-    # 0.506 are two phrasings of one topic, then 0.54), missing ones 0.426, 0.480, 0.481 and 0.532
-    # (retrieval-augmented generation, answered either way); the threshold sits in the middle of the
-    # gap, which is narrower than with chunks. The list gate below was carried over from the chunk
-    # settings by the fit between the two scores (a question's best paper: new = 0.88 x old + 0.09;
-    # a floor of 0.40 -> 0.44, a margin of 0.20 -> 0.18).
-    list_abstain_similarity: float = 0.49
-    list_max_papers: int = 5  # "which papers...?" lists: see answering.list_candidates
+    # The list gate was carried over from the chunk settings by the fit between the two scores (a
+    # question's best paper: new = 0.88 x old + 0.09; a floor of 0.40 -> 0.44, a margin of 0.20 -> 0.18).
+    list_max_papers: int = 5  # "which papers...?" lists: see evidence.list_candidates
     list_min_similarity: float = 0.44
     list_margin: float = 0.18
     list_min_score: float = 0.75  # of the top paper's fused (dense + keyword) score

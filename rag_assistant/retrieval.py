@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .chunking import CENTROID_WEIGHT, TITLE_WEIGHT, dense_score, sentence_units
-from .terms import mentions, name_terms, quoted_phrases
+from .terms import name_terms
 from .types import Hit, Paper, PaperMeta
 
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
@@ -346,31 +346,3 @@ class _DenseScores:
             return ""
         position = self.best[paper_id][1]
         return " ".join(self.units(paper_id)[max(0, position - 1): position + 2])
-
-
-@dataclass(frozen=True)
-class Relevance:
-    """Whether the collection covers a question, decided from retrieval before any generation."""
-
-    covered: bool
-    top_similarity: float
-    missing_names: tuple[str, ...] = ()
-
-
-def assess_relevance(question: str, hits: list[Hit], papers: dict[str, Paper], min_similarity: float,
-                     window: int = 3) -> Relevance:
-    """Covered unless a specific name in the question appears in none of the top papers, or
-    nothing is semantically close and no name anchors the question to a paper.
-
-    Calibrated on the dev set: general-knowledge questions peak at a dense score of 0.24, answerable
-    ones (other than bare acronyms, which the name rule anchors) start at 0.46.
-    """
-    top = max((h.similarity for h in hits), default=0.0)
-    names = name_terms(question) + quoted_phrases(question)
-    texts = [f"{papers[h.paper_id].title} {papers[h.paper_id].abstract}".lower() for h in hits[:window]
-             if h.paper_id in papers]
-    missing = tuple(n for n in names if not any(mentions(t, n) for t in texts))
-    if missing:
-        return Relevance(False, top, missing)
-    anchored = bool(names) and bool(texts)
-    return Relevance(top >= min_similarity or anchored, top, ())

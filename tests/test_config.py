@@ -9,9 +9,8 @@ from rag_assistant.errors import ConfigError
     ({"RAG_LLM_CONTEXT": "16"}, "RAG_LLM_CONTEXT \\(llm_context\\) must be from 1024 to 32768, got 16"),
     ({"RAG_LLM_CONTEXT": "-5"}, "RAG_LLM_CONTEXT \\(llm_context\\) must be from 1024"),
     ({"RAG_LLM_CONTEXT": "10000000"}, "RAG_LLM_CONTEXT \\(llm_context\\) must be from 1024 to 32768"),
-    ({"RAG_ABSTAIN_SIMILARITY": "2"}, "RAG_ABSTAIN_SIMILARITY \\(abstain_similarity\\) must be from -1.0 to 1.0"),
-    ({"RAG_ABSTAIN_SIMILARITY": "nan"}, "RAG_ABSTAIN_SIMILARITY \\(abstain_similarity\\) must be a finite number"),
-    ({"RAG_ABSTAIN_SIMILARITY": "-inf"}, "RAG_ABSTAIN_SIMILARITY \\(abstain_similarity\\) must be a finite number"),
+    ({"RAG_LLM_THREADS": "nan"}, "RAG_LLM_THREADS must be a whole number, got 'nan'"),
+    ({"RAG_LLM_CONTEXT": "2.5"}, "RAG_LLM_CONTEXT must be a whole number, got '2.5'"),
     ({"RAG_LLM_THREADS": "-2"}, "RAG_LLM_THREADS \\(llm_threads\\) must be at least 0"),
     ({"RAG_COLLECTION": "bad name!"}, "RAG_COLLECTION \\(collection\\) must be 3-512 characters"),
     ({"RAG_COLLECTION": "ab"}, "RAG_COLLECTION"),
@@ -32,7 +31,8 @@ def test_unusable_environment_values_are_one_line_errors(env, message):
     ({"evidence_sentences": 2.5}, "evidence_sentences must be a whole number, got 2.5"),
     ({"lead_max_tokens": True}, "lead_max_tokens must be a whole number"),
     ({"list_min_similarity": 1.5}, "list_min_similarity must be from -1.0 to 1.0"),
-    ({"list_abstain_similarity": float("nan")}, "list_abstain_similarity must be a finite number"),
+    ({"list_min_similarity": float("nan")}, "list_min_similarity must be a finite number"),
+    ({"list_margin": float("-inf")}, "list_margin must be a finite number"),
     ({"evidence_margin": -0.1}, "evidence_margin must be from 0.0 to 2.0"),
     ({"list_min_score": 3.0}, "list_min_score must be from 0.0 to 1.0"),
     ({"keyword_candidates": 0}, "keyword_candidates must be at least 1, got 0"),
@@ -46,8 +46,7 @@ def test_unusable_settings_are_refused_by_replace_and_the_constructor(changes, m
 
 
 def test_usable_values_pass():
-    cfg = Config.from_env({"RAG_LLM_CONTEXT": "1024", "RAG_ABSTAIN_SIMILARITY": "-1",
-                           "RAG_COLLECTION": "My-papers_v2.0", "RAG_LLM_THREADS": "0"})
-    assert (cfg.llm_context, cfg.abstain_similarity, cfg.collection) == (1024, -1.0, "My-papers_v2.0")
-    assert cfg.replace(abstain_similarity=1, rrf_k=0, llm_threads=0, llm_context=32768).abstain_similarity == 1
+    cfg = Config.from_env({"RAG_LLM_CONTEXT": "1024", "RAG_COLLECTION": "My-papers_v2.0", "RAG_LLM_THREADS": "0"})
+    assert (cfg.llm_context, cfg.llm_threads, cfg.collection) == (1024, 0, "My-papers_v2.0")
+    assert cfg.replace(list_min_similarity=-1, rrf_k=0, llm_threads=0, llm_context=32768).list_min_similarity == -1
     assert Config.from_env({"RAG_COLLECTION": "x" * 512}).collection == "x" * 512

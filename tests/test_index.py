@@ -79,8 +79,8 @@ def test_unusable_data_dir_and_settings_are_one_line_errors(config, tmp_path):
     a_file.write_text("x")
     with pytest.raises(ConfigError, match="is not a folder"):
         Assistant.from_config(config.replace(data_dir=a_file / "sub"))
-    with pytest.raises(ConfigError, match="RAG_ABSTAIN_SIMILARITY must be a number, got 'abc'"):
-        Config.from_env({"RAG_ABSTAIN_SIMILARITY": "abc"})
+    with pytest.raises(ConfigError, match="RAG_LLM_CONTEXT must be a whole number, got 'abc'"):
+        Config.from_env({"RAG_LLM_CONTEXT": "abc"})
     with pytest.raises(ConfigError, match="RAG_LLM_THREADS must be a whole number"):
         Config.from_env({"RAG_LLM_THREADS": "two"})
 
