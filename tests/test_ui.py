@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 QUESTION = "How does R2-Tuning adapt CLIP for video temporal grounding?"
 QUESTION_TITLE = "Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
 FOLLOW_UP = "Which benchmarks was it evaluated on?"
-BIT_QUESTION = "What top-1 accuracy does Big Transfer (BiT) reach on ImageNet?"
+BIT_QUESTION = "What top-1 accuracy does Big Transfer (BiT) reach on ILSVRC-2012?"
 OFF_TOPIC = "What is the recipe for a chocolate cake?"
 
 pytestmark = pytest.mark.server
