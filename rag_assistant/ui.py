@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 EXAMPLES = (
     "How does R2-Tuning adapt CLIP for video temporal grounding?",
-    "What top-1 accuracy does Big Transfer (BiT) reach on ImageNet?",
+    "What top-1 accuracy does Big Transfer (BiT) reach on ILSVRC-2012?",
     "Which methods make transfer learning parameter-efficient?",
     "How much faster are the distilled crowd counting models?",
     "What does Deep Residual Learning propose to ease the training of deep networks?",
