@@ -107,7 +107,7 @@ def synthetic_vectors(sentence_vectors, title_vectors, collection, seed: int = 0
     paper vector and weight (``chunking.paper_vector`` of its chunks and its title's vector)."""
     import numpy as np
 
-    from .chunking import paper_vector
+    from .retrieval import paper_vector
 
     rng = np.random.default_rng(seed)
     vectors = sentence_vectors[[i for _, ids in collection for i in ids]].astype(np.float32)

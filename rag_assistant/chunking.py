@@ -5,7 +5,7 @@ citations are verified against sentences), so it is also the unit that is embedd
 retrieval finds the sentence that matches, and answering reads the stored sentence vectors
 instead of embedding the top papers' sentences again for every question. Each sentence is
 embedded on its own, once: no overlap, no title repeated in every chunk. The paper as a whole
-is represented by a paper vector built from its sentences and its title (``paper_vector``),
+is represented by a paper vector built from its sentences and its title (``retrieval.paper_vector``),
 stored with the chunks.
 
 A sentence longer than the embedder's window (rare: none of the bundled corpus's 2,215 comes
@@ -18,21 +18,12 @@ close) is split at word boundaries so that no text is cut off.
 """
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterable
-
-import numpy as np
 
 from .types import Chunk, Paper
 
 TokenCounter = Callable[[str], int]
 WINDOW_TOKENS = 254  # all-MiniLM-L6-v2 reads 256 word pieces, two of them [CLS] and [SEP]
-# Weights of the paper's dense score: SENTENCE_WEIGHT x its best sentence's cosine + the paper
-# vector's share (CENTROID_WEIGHT x cosine to the mean of its sentence vectors + TITLE_WEIGHT x
-# cosine to its title's vector). Measured over the three question files (fused with BM25, MRR):
-# 0.982 / 0.990 / 0.982 against 0.985 / 0.990 / 0.983 for 200-token chunks; dense alone 0.930 /
-# 0.969 / 0.990 against 0.911 / 0.900 / 0.990. Weights from 0.2-0.5 each scored within 0.005.
-SENTENCE_WEIGHT, CENTROID_WEIGHT, TITLE_WEIGHT = 0.3, 0.5, 0.2
 
 # the model's streamed sentence: the abbreviations after which a full stop does not end it
 ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "cf.", "Fig.", "fig.", "Eq.", "approx.", "resp.", "etc.", "ca.",
@@ -108,32 +99,6 @@ def chunk_papers(papers: Iterable[Paper], count: TokenCounter, window: int = WIN
             return single(text) if n is None else n
 
     return [c for p in papers for c in chunk_paper(p, count, window)]
-
-
-def paper_vector(sentence_vectors: np.ndarray, title_vector: np.ndarray) -> tuple[np.ndarray, float]:
-    """The paper's share of its dense score as (unit vector, weight): the query's cosine to the
-    unit vector times the weight equals CENTROID_WEIGHT x cosine to the normalized mean of the
-    sentence vectors + TITLE_WEIGHT x cosine to the title vector (all inputs L2-normalized).
-
-    >>> v, w = paper_vector(np.array([[1.0, 0.0]]), np.array([1.0, 0.0]))
-    >>> v.tolist(), round(w, 3)
-    ([1.0, 0.0], 0.7)
-    """
-    combined = TITLE_WEIGHT * np.asarray(title_vector, dtype=np.float64)
-    if len(sentence_vectors):
-        centroid = np.asarray(sentence_vectors, dtype=np.float64).mean(axis=0)
-        norm = np.linalg.norm(centroid)
-        if norm > 0:
-            combined = combined + CENTROID_WEIGHT * centroid / norm
-    weight = float(np.linalg.norm(combined))
-    unit = combined / weight if weight > 0 else combined
-    return unit.astype(np.float32), weight
-
-
-def dense_score(best_sentence: float | None, paper_share: float) -> float:
-    """A paper's dense score from its best sentence's cosine and its paper vector's share
-    (weight x cosine); a paper with no sentence scores on its paper vector alone."""
-    return SENTENCE_WEIGHT * (best_sentence if best_sentence is not None else 0.0) + paper_share
 
 
 def word_count(text: str) -> int:

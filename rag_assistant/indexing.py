@@ -16,10 +16,11 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .chunking import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, chunk_papers, paper_vector
+from .chunking import chunk_papers
 from .config import Config, check_data_dir
 from .corpus import FileResult, corpus_files, load_corpus_checked, load_files, normalize_title, paper_id
 from .errors import ConfigError, CorpusError, IndexMissingError, RagAssistantError
+from .retrieval import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, paper_vector
 from .store_records import paper_record_id
 from .types import CollectionInfo, FileIngest, IngestReport, Paper
 

@@ -70,7 +70,7 @@ class ChunkMatch:
     paper_id: str
     similarity: float
     position: int = 0
-    weight: float = 0.0  # a paper record's weight (see ``chunking.paper_vector``)
+    weight: float = 0.0  # a paper record's weight (see ``retrieval.paper_vector``)
 
     @property
     def is_paper(self) -> bool:
@@ -87,7 +87,7 @@ def records_by_paper(chunks: Sequence[Chunk], embeddings: np.ndarray, papers: di
                      paper_vectors: dict[str, tuple[np.ndarray, float]] | None) -> dict[str, list]:
     """Paper id -> its records to write, each (id, vector, metadata, text): its sentence chunks, and
     its paper record when it is in ``paper_vectors`` (its vector and weight, see
-    ``chunking.paper_vector``; the paper's title, abstract, source and metadata ride in its
+    ``retrieval.paper_vector``; the paper's title, abstract, source and metadata ride in its
     metadata). A chunk keeps only its vector, paper id and position: its text is the abstract's
     sentence at that position (``chunking.sentence_units``), and storing it again would cost an
     eighth of an ingest (Chroma indexes documents for full-text search, which the keyword index

@@ -72,7 +72,7 @@ class Chunk:
 @dataclass(frozen=True)
 class Hit:
     """A retrieved paper: fused ``score``, dense ``similarity`` (0.3 x its best sentence's cosine + its
-    paper vector's share, on the cosine scale; see ``chunking.dense_score``), and ``text``, its best
+    paper vector's share, on the cosine scale; see ``retrieval.dense_score``), and ``text``, its best
     sentence with the sentences around it."""
 
     paper_id: str

@@ -26,7 +26,7 @@ def test_synthetic_collection_is_deterministic_and_sized(papers):
 
 
 def test_synthetic_vectors_are_the_sentences_and_paper_vectors_as_ingest_makes_them(papers):
-    from rag_assistant.chunking import paper_vector
+    from rag_assistant.retrieval import paper_vector
 
     sentences, collection = benchmark.synthetic_collection(papers, 50)
     rng = np.random.default_rng(0)

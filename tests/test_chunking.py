@@ -1,9 +1,5 @@
-import numpy as np
-import pytest
 
-from rag_assistant.chunking import (CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, WINDOW_TOKENS, chunk_paper,
-                                    chunk_papers, dense_score, paper_vector, sentence_units, split_sentences,
-                                    word_count)
+from rag_assistant.chunking import WINDOW_TOKENS, chunk_paper, chunk_papers, sentence_units, split_sentences, word_count
 from rag_assistant.corpus import load_corpus
 from rag_assistant.types import Paper
 
@@ -68,22 +64,3 @@ def test_batch_counted_chunks_equal_one_by_one(corpus_dir, embedder):
     assert chunk_papers(papers, embedder.count_tokens, count_many=embedder.count_tokens_many) == one_by_one
     long = [c.text for c in one_by_one if c.paper_id == "long"]
     assert len(long) > 2 and long[-1] == "Done." and max(embedder.count_tokens_many(long)) <= WINDOW_TOKENS
-
-
-def test_paper_vector_weighs_the_centroid_and_the_title():
-    rng = np.random.default_rng(0)
-    sentences = rng.normal(size=(5, 8))
-    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
-    title = rng.normal(size=8)
-    title /= np.linalg.norm(title)
-    query = rng.normal(size=8)
-    query /= np.linalg.norm(query)
-    unit, weight = paper_vector(sentences, title)
-    centroid = sentences.mean(axis=0) / np.linalg.norm(sentences.mean(axis=0))
-    assert np.linalg.norm(unit) == pytest.approx(1.0, abs=1e-6)
-    assert weight * float(unit @ query) == pytest.approx(
-        CENTROID_WEIGHT * float(centroid @ query) + TITLE_WEIGHT * float(title @ query), abs=1e-5)
-    best = float((sentences @ query).max())
-    assert dense_score(best, weight * float(unit @ query)) == pytest.approx(
-        SENTENCE_WEIGHT * best + weight * float(unit @ query))
-    assert SENTENCE_WEIGHT + CENTROID_WEIGHT + TITLE_WEIGHT == pytest.approx(1.0)  # a perfect match scores 1

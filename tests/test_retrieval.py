@@ -1,5 +1,16 @@
 """Hybrid retrieval on the real corpus with the real embedding model."""
-from rag_assistant.retrieval import KeywordIndex, rrf
+import numpy as np
+import pytest
+
+from rag_assistant.retrieval import (
+    CENTROID_WEIGHT,
+    SENTENCE_WEIGHT,
+    TITLE_WEIGHT,
+    KeywordIndex,
+    dense_score,
+    paper_vector,
+    rrf,
+)
 from rag_assistant.terms import name_terms
 
 R2 = "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
@@ -84,7 +95,7 @@ def test_follow_up_query_brings_the_earlier_paper(assistant):
 
 def _exact_dense_score(assistant, paper_id, query_vector):
     """A paper's dense score from all its stored vectors, by hand."""
-    from rag_assistant.chunking import dense_score, sentence_units
+    from rag_assistant.chunking import sentence_units
 
     units = sentence_units(assistant.papers[paper_id].abstract, assistant.embedder.count_tokens)
     records, sentences = assistant.store.lookup([paper_id], {paper_id: len(units)})
@@ -130,3 +141,22 @@ def test_sentence_vectors_for_answers_come_from_the_index(assistant, monkeypatch
     assert " ".join(sentences) == " ".join(paper.abstract.split())
     assert vectors.shape == expected.shape
     assert np.min(np.sum(vectors * expected, axis=1)) > 0.999  # the same vectors (bf16 batches differ slightly)
+
+
+def test_paper_vector_weighs_the_centroid_and_the_title():
+    rng = np.random.default_rng(0)
+    sentences = rng.normal(size=(5, 8))
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    title = rng.normal(size=8)
+    title /= np.linalg.norm(title)
+    query = rng.normal(size=8)
+    query /= np.linalg.norm(query)
+    unit, weight = paper_vector(sentences, title)
+    centroid = sentences.mean(axis=0) / np.linalg.norm(sentences.mean(axis=0))
+    assert np.linalg.norm(unit) == pytest.approx(1.0, abs=1e-6)
+    assert weight * float(unit @ query) == pytest.approx(
+        CENTROID_WEIGHT * float(centroid @ query) + TITLE_WEIGHT * float(title @ query), abs=1e-5)
+    best = float((sentences @ query).max())
+    assert dense_score(best, weight * float(unit @ query)) == pytest.approx(
+        SENTENCE_WEIGHT * best + weight * float(unit @ query))
+    assert SENTENCE_WEIGHT + CENTROID_WEIGHT + TITLE_WEIGHT == pytest.approx(1.0)  # a perfect match scores 1
