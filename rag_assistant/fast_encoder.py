@@ -1,12 +1,13 @@
 """all-MiniLM-L6-v2 on OpenVINO in bfloat16: the embedder's default backend.
 
-The sentence-transformers folder (BERT + mean pooling + L2 normalization) is exported once to
-ONNX (cached next to the joined LLM file) and compiled by OpenVINO's CPU plugin, which runs the
-matrix products in bfloat16 with float32 accumulation where the CPU has AVX-512 BF16 (float32
-elsewhere). Measured on the bundled collection, 2 cores: 13.3k word pieces/s against 8-10k for
-torch in bfloat16 and 5.4k for torch float32, with cosine 0.99998 to the float32 embeddings
-(torch bfloat16: 0.9968 at worst). An int8 ONNX Runtime export was faster still (15.7k) but
-drifted to cosine 0.995 and lowered dev-set MRR from 0.985 to 0.976, so it is not used.
+The sentence-transformers folder (BERT + its pooling, see ``embedding.read_pooling``, + L2
+normalization) is exported once to ONNX (cached next to the joined LLM file) and compiled by
+OpenVINO's CPU plugin, which runs the matrix products in bfloat16 with float32 accumulation
+where the CPU has AVX-512 BF16 (float32 elsewhere). Measured on the bundled collection, 2 cores:
+13.3k word pieces/s against 8-10k for torch in bfloat16 and 5.4k for torch float32, with cosine
+0.99998 to the float32 embeddings (torch bfloat16: 0.9968 at worst). An int8 ONNX Runtime export
+was faster still (15.7k) but drifted to cosine 0.995 and lowered dev-set MRR from 0.985 to 0.976,
+so it is not used.
 
 ``RAG_EMBED_DTYPE=int8`` opts into a static int8 model made with NNCF (calibrated once on the
 bundled collection): 1.4-1.6x faster than bf16, cosine 0.996 at worst to float32, dev-set MRR
@@ -33,6 +34,7 @@ import numpy as np
 from .errors import ModelUnavailableError
 from .models import writable_models_dir
 
+EXPORTED_POOLING = ("mean", "cls", "max", "lasttoken")  # the pooling modes export_onnx implements
 BATCH_TOKENS = 2048  # word pieces per call: measured 1k-4k, 2k fastest (small batches stay in cache)
 BULK_BATCHES = 4  # from this many batches on, one stream per core
 
@@ -49,14 +51,19 @@ def _fingerprint(model_dir: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def cached_path(model_dir: Path, cache_dir: Path) -> Path:
-    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}.onnx"
+def _pooled(pooling: str) -> str:
+    # mean pooling, the only kind exported before the pooling was read, keeps the exports' names
+    return "" if pooling == "mean" else f"-{pooling}"
 
 
-def quantized_path(model_dir: Path, cache_dir: Path) -> Path:
+def cached_path(model_dir: Path, cache_dir: Path, pooling: str = "mean") -> Path:
+    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}{_pooled(pooling)}.onnx"
+
+
+def quantized_path(model_dir: Path, cache_dir: Path, pooling: str = "mean") -> Path:
     # "sentences": calibrated on sentence chunks (an int8 model calibrated on the 200-token chunks of
     # earlier versions is not reused)
-    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}-int8-sentences.xml"
+    return cache_dir / f"{model_dir.name}-{_fingerprint(model_dir)}{_pooled(pooling)}-int8-sentences.xml"
 
 
 def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], target: Path,
@@ -96,9 +103,13 @@ def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], t
     return target
 
 
-def export_onnx(model_dir: Path, target: Path) -> Path:
-    """Export the sentence-transformers folder (mean pooling, normalized) to ONNX, atomically.
-    Takes a few seconds, once; needs torch, which the query path then never imports."""
+def export_onnx(model_dir: Path, target: Path, pooling: str = "mean") -> Path:
+    """Export the sentence-transformers folder (its transformer, ``pooling``, one of
+    ``EXPORTED_POOLING``, and L2 normalization) to ONNX, atomically. Takes a few seconds, once;
+    needs torch, which the query path then never imports."""
+    if pooling not in EXPORTED_POOLING:
+        raise ModelUnavailableError(f"{model_dir.name} pools by {pooling}, which the ONNX export does not implement: "
+                                    "set RAG_EMBED_BACKEND=torch")
     writable_models_dir(target.parent)
     import torch
     from transformers import AutoModel
@@ -114,8 +125,16 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
         def forward(self, input_ids, attention_mask):
             hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=-1)
+            if pooling == "cls":
+                pooled = hidden[:, 0]
+            elif pooling == "max":  # as sentence-transformers: padding set to -1e9 first
+                pooled = torch.where(mask > 0, hidden, torch.full_like(hidden, -1e9)).max(dim=1).values
+            elif pooling == "lasttoken":  # the last real token (texts are padded at the end)
+                last = (attention_mask.sum(1) - 1).clamp(min=0).view(-1, 1, 1).expand(-1, 1, hidden.shape[-1])
+                pooled = hidden.gather(1, last).squeeze(1)
+            else:
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
 
     tmp = target.with_name(f"{target.stem}.tmp-{os.getpid()}.onnx")
     try:
@@ -172,14 +191,16 @@ class OpenVinoEncoder:
 
     @classmethod
     def for_model(cls, model_dir: str | Path, cache_dir: Path, precision: str = "bf16",
-                  calibration: Sequence[str] | None = None) -> "OpenVinoEncoder":
-        """Open the cached ONNX export of ``model_dir`` (exporting it first if needed). With
-        ``precision="int8"``, open its int8 version, quantized first on ``calibration`` if needed."""
+                  calibration: Sequence[str] | None = None, pooling: str = "mean") -> "OpenVinoEncoder":
+        """Open the cached ONNX export of ``model_dir`` pooled by ``pooling`` (exporting it first if
+        needed). With ``precision="int8"``, open its int8 version, quantized first on
+        ``calibration`` if needed."""
         model_dir = Path(model_dir)
-        path, int8 = cached_path(model_dir, Path(cache_dir)), quantized_path(model_dir, Path(cache_dir))
+        cache_dir = Path(cache_dir)
+        path, int8 = cached_path(model_dir, cache_dir, pooling), quantized_path(model_dir, cache_dir, pooling)
         tokenizer, max_tokens = model_dir / "tokenizer.json", _max_tokens(model_dir)
         if not path.exists() and not (precision == "int8" and int8.exists()):
-            export_onnx(model_dir, path)
+            export_onnx(model_dir, path, pooling)
         if precision == "int8":
             if not int8.exists():
                 quantize_int8(path, tokenizer, calibration or [], int8, max_tokens)

@@ -132,3 +132,65 @@ def test_a_read_only_models_dir_is_a_clear_error(read_only_models_dir):
     models = read_only_models_dir
     with pytest.raises(ModelUnavailableError, match="models folder .* is not usable.*RAG_MODELS_DIR"):
         Embedder(dtype="bfloat16", backend="openvino", cache_dir=models).embed_query("crowd counting")
+
+
+def _tiny_sentence_model(path: Path, pooling: str) -> Path:
+    """A small random BERT saved as a sentence-transformers folder that pools by ``pooling``."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    words = ("[PAD] [UNK] [CLS] [SEP] crowd counting with a distilled student big transfer reaches top-1 "
+             "accuracy on imagenet video grounding short x").split()
+    tokenizer = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
+                                                             special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    torch.manual_seed(0)
+    bert = BertModel(BertConfig(vocab_size=len(words), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                intermediate_size=64, max_position_embeddings=64))
+    bert.save_pretrained(path / "bert")
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                            sep_token="[SEP]").save_pretrained(path / "bert")
+    transformer = Transformer(str(path / "bert"), max_seq_length=32)
+    model = SentenceTransformer(modules=[transformer, Pooling(32, pooling), Normalize()], device="cpu")
+    model.save(str(path / "model"))
+    return path / "model"
+
+
+@pytest.mark.parametrize("pooling", ["cls", "max", "lasttoken"])
+def test_the_openvino_export_pools_as_the_models_own_config_says(tmp_path, pooling):
+    """A model that is not mean-pooled gets its own pooling on OpenVINO too, not a silent mean."""
+    from rag_assistant.embedding import read_pooling
+
+    model = _tiny_sentence_model(tmp_path, pooling)
+    assert read_pooling(model).mode == pooling and read_pooling(model).normalize
+    texts = ["crowd counting with a distilled student", "big transfer reaches top-1 accuracy on imagenet",
+             "short", "video grounding x x"]
+    fast = Embedder(str(model), "float32", cache_dir=tmp_path / "cache", backend="openvino")
+    reference = Embedder(str(model), "float32", backend="torch")
+    ours, theirs = fast.embed(texts), reference.embed(texts)
+    assert (ours * theirs).sum(axis=1).min() > 0.999
+    assert fast.name.endswith(f":openvino:float32:{pooling}")  # an index the mean-pooled export built is redone
+
+
+def test_pooling_the_openvino_export_does_not_run_is_refused_with_the_way_out(tmp_path):
+    model = _tiny_sentence_model(tmp_path, "weightedmean")
+    with pytest.raises(ModelUnavailableError, match="pools by weightedmean.*RAG_EMBED_BACKEND=torch"):
+        Embedder(str(model), "float32", cache_dir=tmp_path / "cache", backend="openvino").embed_query("short")
+    assert Embedder(str(model), "float32", backend="torch").embed_query("short").shape == (32,)
+
+
+def test_the_bundled_model_is_mean_pooled_and_normalized_and_embedder_defaults_are_configs():
+    from rag_assistant.config import Config
+    from rag_assistant.embedding import Pooling
+
+    embedder = Embedder()
+    assert embedder.pooling == Pooling("mean", True, ())
+    config = Config()
+    assert (embedder.dtype, embedder.backend, embedder.batch_size) == (config.embed_dtype, config.embed_backend,
+                                                                        config.embed_batch_size)
+    assert embedder.name == Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size,
+                                     backend=config.embed_backend).name
