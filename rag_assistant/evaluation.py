@@ -390,16 +390,3 @@ def evaluate(config: Config, questions: list[Question], *, retrieval_only: bool 
                       "papers": len(assistant.papers), "embedder": assistant.embedder.name,
                       "llm_max_tokens": config.llm_max_tokens,
                       "answerability": assistant.answerability.model.origin}}
-
-
-_MOVED_TO_EVAL_CLI = frozenset({"add_config_overrides", "apply_config_overrides", "clean_argv", "default_out",
-                                "prepare_out", "_Parser"})
-
-
-def __getattr__(name: str):
-    """The command-line helpers live in ``eval_cli``; the bench still imports them from here."""
-    if name in _MOVED_TO_EVAL_CLI:
-        from . import eval_cli
-
-        return getattr(eval_cli, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -123,8 +123,9 @@ def test_synthetic_index_serves_both_systems(papers, assistant, config, tmp_path
     vectors[used] = assistant.embedder.embed([sentences[i] for i in used])
     chunk_vectors, paper_vectors = benchmark.synthetic_vectors(
         vectors, assistant.embedder.embed([t for t, _ in collection]), collection)
-    big, built, chunks = benchmark.build_synthetic_index(assistant, config, sentences, collection, chunk_vectors,
-                                                         paper_vectors, tmp_path / "synthetic" / "chroma")
+    big, built, chunks = benchmark.build_synthetic_index(assistant, config, sentences, collection,
+                                                         chunk_vectors=chunk_vectors, paper_vectors=paper_vectors,
+                                                         folder=tmp_path / "synthetic" / "chroma")
     assert chunks == 300 and big.chunk_count == 300 and len(big.papers) == len(collection)
     title, ids = collection[5]
     pid = next(p for p, paper in big.papers.items() if paper.title == title)
