@@ -4,14 +4,15 @@ fitted on labelled questions (``rag-assistant calibrate --questions``) or, for a
 nobody labelled, on questions derived from the collection itself (``calibration.py``).
 
 The features are properties of retrieval and evidence, not of any field's vocabulary: how close
-the best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of the
-ranking (``top_z``); how well its best
-sentence matches (``best_sentence``); how much of the question's specific wording, weighted by
-rarity in the collection, the paper contains (``coverage``); whether names the question uses (acronyms, model names, quoted titles) are
+the best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of
+the ranking (``top_z``); how well its best sentence matches (``best_sentence``); how much of the
+question's specific wording, weighted by rarity in the collection, the paper contains
+(``coverage``); whether names the question uses (acronyms, model names, quoted titles) are
 missing from the top papers (``names_missing``) or all in the best one (``anchored``, and
-``name_only`` when a "what is X?" question is little more than those names); capitalised words (``Adam``,
-``Kenya``) missing from the top papers (``proper_missing``); for a question asking for a number, how well the
-best sentence that states one matches (``figure_gap``); and the kind of question.
+``name_only`` when a "what is X?" question is little more than those names); capitalised words
+(``Adam``, ``Kenya``) missing from the top papers (``proper_missing``); for a question asking
+for a number, how well the best sentence that states one matches (``figure_gap``); and the kind
+of question.
 """
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
-FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "names_missing", "anchored", "name_only", "proper_missing",
-            "figure_gap",
+FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "names_missing", "anchored", "name_only",
+            "proper_missing", "figure_gap",
             "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
 _FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
@@ -132,7 +133,8 @@ class Answerability:
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:
         hits = [h for h in hits if h.paper_id in self.papers]
         f = dict.fromkeys(FEATURES, 0.0)
-        f.update({"kind_list": float(kind is QuestionKind.LIST), "kind_which_paper": float(kind is QuestionKind.WHICH_PAPER),
+        f.update({"kind_list": float(kind is QuestionKind.LIST),
+                  "kind_which_paper": float(kind is QuestionKind.WHICH_PAPER),
                   "kind_overview": float(kind is QuestionKind.OVERVIEW),
                   "kind_compare": float(kind is QuestionKind.COMPARE), "follow_up": float(follow_up)})
         if not hits:
@@ -204,7 +206,8 @@ def proper_nouns(question: str) -> list[str]:
     ['Adam', 'Kenya']
     """
     found = [m.group(0) for m in _PROPER.finditer(question)
-             if question[:m.start()].strip() and not question[:m.start()].rstrip().endswith((".", "?", "!", ":", ";", '"'))]
+             if question[:m.start()].strip()
+             and not question[:m.start()].rstrip().endswith((".", "?", "!", ":", ";", '"'))]
     return list(dict.fromkeys(found))
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import replace
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence

@@ -147,8 +147,8 @@ def unfounded_terms(claim: str, evidence: str, question: str = "",
                     is_term: Callable[[str], bool] = lambda word: True) -> list[str]:
     """What a claim names that its evidence does not: a name (acronym, model, proper noun), or a
     word of its subject (its first eight words) taken from the question that is a term (``is_term``:
-    in the collection, one rare enough to say what the question is about). "BiT reaches 87.5%" cited to a sentence about ViT puts the
-    question's subject into another method's result.
+    in the collection, one rare enough to say what the question is about). "BiT reaches 87.5%" cited
+    to a sentence about ViT puts the question's subject into another method's result.
 
     >>> unfounded_terms("BiT reaches 87.5% top-1.", "ViT reaches 87.5% top-1 on ImageNet.", "What does BiT reach?")
     ['BiT']

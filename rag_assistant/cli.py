@@ -153,7 +153,7 @@ def _file_line(summary) -> str:
 
 def _calibrate_if_changed(assistant) -> None:
     """After an ingest or a remove: calibrate the collection when it changed enough to matter."""
-    from .calibration import needs_calibration, calibrate
+    from .calibration import calibrate, needs_calibration
 
     if needs_calibration(assistant):
         print("Calibrating when to abstain on this collection's own questions (`rag-assistant calibrate` "

@@ -5,7 +5,6 @@ and the code that fills it cannot silently drift apart.
 """
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 from string import Template

@@ -8,7 +8,6 @@ import pytest
 
 from rag_assistant import cli
 
-
 ENV = {**os.environ, "RAG_GENERATOR": "extractive"}
 
 

@@ -5,11 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_store_server import chroma_process, chroma_server  # noqa: F401 - a real `chroma run` on 127.0.0.1
 
 from rag_assistant import Assistant, cli
 from rag_assistant.errors import RagAssistantError
 from rag_assistant.formats import Skipped
-from test_store_server import chroma_process, chroma_server  # noqa: F401 - a real `chroma run` on 127.0.0.1
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 
@@ -204,7 +204,7 @@ def test_cli_mistakes_are_one_line_errors(config, tmp_path, capsys, argv, messag
 
 
 @pytest.mark.server
-def test_collections_on_a_chroma_server_stay_apart_and_are_listed(config, tmp_path, chroma_server, capsys):
+def test_collections_on_a_chroma_server_stay_apart_and_are_listed(config, tmp_path, chroma_server, capsys):  # noqa: F811
     cfg = config.replace(data_dir=tmp_path / "local", chroma_url=chroma_server)
     mine = Assistant.from_config(cfg.replace(collection="mine"), create_empty=True)
     other = Assistant.from_config(cfg.replace(collection="other"), create_empty=True)

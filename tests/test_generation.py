@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from rag_assistant.config import Config
+from rag_assistant.errors import InvalidQuestionError, ModelUnavailableError
 from rag_assistant.generation import LlamaCppGenerator, TransformersGenerator, make_generator
 from rag_assistant.models import BUNDLED, BundledModel, join_pieces, resolve_gguf
-from rag_assistant.errors import InvalidQuestionError, ModelUnavailableError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,8 @@ def _tiny_qwen(path: Path) -> Path:
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
-    words = "<|im_start|> <|im_end|> <unk> system user assistant you are a helpful name three colours of the rainbow . red green blue".split()
+    words = ("<|im_start|> <|im_end|> <unk> system user assistant you are a helpful name three colours of the "
+             "rainbow . red green blue").split()
     tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<|im_end|>",
@@ -350,7 +351,7 @@ def test_a_join_removes_partial_files_of_dead_processes_only(tmp_path, monkeypat
 @pytest.mark.parametrize("where", ["a-file", "a-file/sub"])
 def test_a_models_dir_that_is_not_a_folder_is_a_clear_error(tmp_path, where):
     (tmp_path / "a-file").write_text("x")
-    with pytest.raises(ModelUnavailableError, match=f"models folder .*a-file is a file.*set RAG_MODELS_DIR"):
+    with pytest.raises(ModelUnavailableError, match="models folder .*a-file is a file.*set RAG_MODELS_DIR"):
         resolve_gguf("qwen2.5-coder-0.5b", tmp_path / where)
 
 

@@ -14,7 +14,8 @@ from rag_assistant.retrieval import (
 from rag_assistant.terms import name_terms
 
 R2 = "$R^2$-Tuning: Efficient Image-to-Video Transfer Learning for Video Temporal Grounding"
-OSBORN = "Building a Winning Team: Selecting Source Model Ensembles using a Submodular Transferability Estimation Approach"
+OSBORN = ("Building a Winning Team: Selecting Source Model Ensembles using a Submodular Transferability Estimation "
+          "Approach")
 
 
 def test_paraphrase_of_an_abstract_finds_the_paper(assistant):
