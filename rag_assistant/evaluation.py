@@ -56,8 +56,8 @@ class Question:
 def split_of(question_id: str) -> str:
     """The half a question id falls in, by the parity of its SHA-1 (stable across files and runs).
 
-    >>> [split_of(i) for i in ("d001", "d002", "d003", "d004")]
-    ['test', 'test', 'tune', 'tune']
+    >>> [split_of(i) for i in ("q001", "q002", "q003", "q004")]
+    ['test', 'tune', 'tune', 'tune']
     """
     return "tune" if int(hashlib.sha1(question_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
 
