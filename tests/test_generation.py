@@ -243,7 +243,8 @@ def test_assistant_ask_after_a_half_read_stream(config):
     def same_thread():
         events = assistant.stream("What does Big Transfer pre-train on?")
         next(event for event in events if isinstance(event, str))
-        return events, assistant.ask("How much faster are the distilled crowd counting models?")  # answered by the model
+        # a question the collection answers, so it reaches the model
+        return events, assistant.ask("How much faster are the distilled crowd counting models?")
 
     events, answer = _within(300, same_thread)
     assert isinstance(answer, Answer) and answer.text
