@@ -22,7 +22,7 @@ import errno
 import logging
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
@@ -91,25 +91,15 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
     return demo
 
 
-@dataclass
-class _Page:
-    """The page's components that events read or write."""
+class _Page(SimpleNamespace):
+    """The page's components that events read or write: ``conv`` and ``timer`` from the start,
+    ``examples`` (a list) and those in ``COMPONENTS`` (None until their tab creates them)."""
 
-    conv: Any
-    timer: Any
-    status: Any = None
-    chat: Any = None
-    new: Any = None
-    question: Any = None
-    send: Any = None
-    stop: Any = None
-    examples: list = field(default_factory=list)
-    k: Any = None
-    sources: Any = None
-    query: Any = None
-    search_k: Any = None
-    search: Any = None
-    results: Any = None
+    COMPONENTS = ("status", "chat", "new", "question", "send", "stop", "k", "sources",
+                  "query", "search_k", "search", "results")
+
+    def __init__(self, conv: Any, timer: Any):
+        super().__init__(conv=conv, timer=timer, examples=[], **dict.fromkeys(self.COMPONENTS))
 
 
 def _ask_tab(page: _Page, papers: int | None, examples, default_k: int) -> None:

@@ -142,16 +142,24 @@ class ChatUI:
     def browse(self, query: Any, k: Any) -> str:
         query = query if isinstance(query, str) else ""
         try:
+            hits, papers, note = self._retrieve(query, k, "search")
+        except Exception as exc:  # noqa: BLE001
+            return render_search(query, [], {}, error=user_message(exc))
+        return render_search(query, hits, papers, note=note)
+
+    def _retrieve(self, query: Any, k: Any, what: str) -> tuple[list, dict, str]:
+        """The hits for ``query``, the collection's papers and a note when ``k`` exceeds the collection;
+        an unexpected failure is logged as ``what`` failing before it propagates."""
+        try:
             assistant = self.backend.get()
             k = _k(k, DEFAULT_K)
             with self.backend.retrieval_lock:
                 hits = assistant.retrieve(query, k=k)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if not isinstance(exc, RagAssistantError):
-                log.exception("search failed")
-            return render_search(query, [], {}, error=user_message(exc))
-        note = k_beyond_collection(k, len(assistant.papers), len(hits))
-        return render_search(query, hits, assistant.papers, note=note)
+                log.exception("%s failed", what)
+            raise
+        return hits, assistant.papers, k_beyond_collection(k, len(assistant.papers), len(hits))
 
     # ---- API for scripts (gradio_client) -------------------------------------------------
     def api_ask(self, question: str, k: int | None = None, history: list[list[str]] | None = None) -> dict:
@@ -203,15 +211,10 @@ class ChatUI:
             "meta" holds the paper's authors, year, venue, doi, arxiv_id and url, as far as they are known.
         """
         try:
-            assistant = self.backend.get()
-            k = _k(k, DEFAULT_K)
-            with self.backend.retrieval_lock:
-                hits = assistant.retrieve(query, k=k)
+            hits, _, note = self._retrieve(query, k, "/search")
         except Exception as exc:  # noqa: BLE001
-            if not isinstance(exc, RagAssistantError):
-                log.exception("/search failed")
             raise gr.Error(user_message(exc), print_exception=False) from None
-        _warn(k_beyond_collection(k, len(assistant.papers), len(hits)))
+        _warn(note)
         return [{"rank": h.rank, "title": h.title, "paper_id": h.paper_id, "score": round(h.score, 6),
                  "similarity": round(h.similarity, 4), "text": h.text, "meta": asdict(h.meta)} for h in hits]
 
