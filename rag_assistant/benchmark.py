@@ -51,8 +51,8 @@ from .bench_report import GB, _answer_summary, render_markdown, targets
 from .bench_synthetic import build_synthetic_index, synthetic_collection, synthetic_vectors, write_corpus_sample
 from .config import Config, apply_offline_env
 from .errors import RagAssistantError
-from .eval_cli import add_config_overrides, apply_config_overrides, clean_argv, default_out, prepare_out
-from .evaluation import DEFAULT_QUESTIONS, EvalInputError, load_questions, select
+from .eval_cli import add_config_overrides, default_out, parse_cli, prepare_out
+from .evaluation import DEFAULT_QUESTIONS, load_questions, select
 
 
 @dataclass(frozen=True)
@@ -287,11 +287,8 @@ def run(config: Config, plan: Plan, questions, log) -> dict:
 def main(argv: list[str] | None, config: Config | None = None) -> int:
     apply_offline_env()
     try:
-        args = _parser().parse_args(clean_argv(argv))
-        if args.synthetic_chunks is not None and args.synthetic_chunks < 100:
-            raise EvalInputError("--synthetic-chunks must be at least 100")
+        args, config = parse_cli(_parser(), argv, config, synthetic_chunks=100)
         questions = load_questions(args.questions)
-        config = apply_config_overrides(config, args)
         plan = Plan.make(args.quick, args.synthetic_chunks)
         out = prepare_out(args.out or default_out("bench"))
         result = run(config, plan, questions, log=lambda m: print(m, file=sys.stderr, flush=True))

@@ -69,6 +69,18 @@ def clean_argv(argv) -> list[str]:
     return argv[1:] if argv[:1] == ["--"] else argv
 
 
+def parse_cli(parser: argparse.ArgumentParser, argv, config: Config | None, **least: int
+              ) -> tuple[argparse.Namespace, Config]:
+    """The subcommand's flags (``clean_argv``), each flag named in ``least`` checked against its smallest
+    allowed value, and the configuration with the global flags applied (``apply_config_overrides``)."""
+    args = parser.parse_args(clean_argv(argv))
+    for name, smallest in least.items():
+        value = getattr(args, name)
+        if value is not None and value < smallest:
+            raise EvalInputError(f"--{name.replace('_', '-')} must be at least {smallest}")
+    return args, apply_config_overrides(config, args)
+
+
 def default_out(kind: str = "eval") -> Path:
     root = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else Path.cwd()
     return root / kind / "results" / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -144,11 +156,8 @@ def run_suite(config: Config, args, out: Path) -> str:
 def main(argv: list[str] | None, config: Config | None = None) -> int:
     apply_offline_env()
     try:
-        args = _parser().parse_args(clean_argv(argv))
-        if args.limit is not None and args.limit < 1:
-            raise EvalInputError("--limit must be at least 1")
+        args, config = parse_cli(_parser(), argv, config, limit=1)
         baselines = _baselines(args.baselines)
-        config = apply_config_overrides(config, args)
         if args.suite:
             out = prepare_out(args.out or default_out("eval"))
             table = run_suite(config, args, out)
