@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -38,19 +38,18 @@ class Assessment:
     retrieval_s: float
 
 
+@dataclass(eq=False)
 class Answerer:
     """Writes the answer to an assessed question from the collection's ``papers``: their sentence
     vectors (``sentences``), the keyword index (which words are rare enough to name a subject) and
     the generator that ``generator()`` returns (None: extractive answers, no model)."""
 
-    def __init__(self, config: Config, embedder, sentences: SentenceIndex, papers: dict[str, Paper], keyword,
-                 generator: Callable[[], object]):
-        self.config = config
-        self.embedder = embedder
-        self.sentences = sentences
-        self.papers = papers
-        self.keyword = keyword
-        self.generator = generator
+    config: Config
+    embedder: Any
+    sentences: SentenceIndex
+    papers: dict[str, Paper]
+    keyword: Any
+    generator: Callable[[], object]
 
     def answer(self, assessment: Assessment, start: float) -> Iterator[str | Answer]:
         """Yield the answer's text pieces, then the final ``Answer`` (timed from ``start``)."""
