@@ -8,10 +8,11 @@ Importing this package is cheap: torch, chromadb and the models load on first us
 """
 from .config import Config
 from .errors import RagAssistantError
+from .filters import Filters
 from .types import Answer, Chunk, Citation, Evidence, Hit, IngestReport, Paper, Sources, Timings
 
 __all__ = [
-    "Answer", "Assistant", "Chunk", "Citation", "Config", "Evidence", "Hit", "IngestReport", "Paper",
+    "Answer", "Assistant", "Chunk", "Citation", "Config", "Evidence", "Filters", "Hit", "IngestReport", "Paper",
     "RagAssistantError", "Sources", "Timings",
 ]
 

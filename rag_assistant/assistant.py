@@ -10,21 +10,22 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from . import composing
 from .answerability import Answerability, Model, load_model
 from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
 from .conversation import History, is_follow_up, standalone_query
-from .errors import InvalidQuestionError
+from .errors import InvalidQuestionError, NoMatchingPapersError
 from .evidence import SentenceIndex
+from .filters import Filters
 from .indexing import INDEX_VERSION, UNFINISHED, Index, list_collections, open_store
 from .retrieval import HybridRetriever, KeywordIndex, QueryRewriter
 from .routing import QuestionKind, classify
 from .types import Answer, CollectionInfo, Hit, IngestReport, Paper, Sources, Timings
 
-__all__ = ["Assistant", "Assessment", "INDEX_VERSION", "UNFINISHED", "StreamEvent"]
+__all__ = ["Assistant", "Assessment", "Filters", "INDEX_VERSION", "UNFINISHED", "StreamEvent"]
 StreamEvent = Sources | str | Answer
 
 
@@ -185,10 +186,16 @@ class Assistant:
             raise InvalidQuestionError("the question has no words in it: ask in words about the papers")
         return question
 
-    def retrieve(self, question: str, k: int = 10) -> list[Hit]:
+    def retrieve(self, question: str, k: int = 10, filters: Filters | Mapping | None = None) -> list[Hit]:
         """Ranked papers (each at most once) with fused score, dense score (``similarity``) and the
-        best-matching sentence with its neighbours (``text``)."""
-        return self.retriever.search(self._check(question), k=_check_k(k))
+        best-matching sentence with its neighbours (``text``). ``filters``: only papers that pass them
+        (``Filters``, or a dict such as ``{"year": "2021-2023", "author": "Smith", "category": "cs.CV",
+        "keyword": "pruning"}``); ``NoMatchingPapersError`` when no paper does.
+
+        >>> assistant.retrieve("pruning", k=3, filters={"year": "2021-"})   # doctest: +SKIP
+        """
+        filters = Filters.coerce(filters)
+        return self.retriever.search(self._check(question), k=_check_k(k), filters=filters)
 
     def standalone_query(self, question: str, history: History) -> str:
         """The retrieval query for a follow-up: the question plus the conversation's paper(s)."""
@@ -214,24 +221,30 @@ class Assistant:
                 self._generator = make_generator(self.config)
             return self._generator
 
-    def ask(self, question: str, history: History = (), k: int | None = None) -> Answer:
-        """Answer with verified citations (or abstain). ``history`` = [(question, answer), ...]."""
+    def ask(self, question: str, history: History = (), k: int | None = None,
+            filters: Filters | Mapping | None = None) -> Answer:
+        """Answer with verified citations (or abstain). ``history`` = [(question, answer), ...];
+        ``filters`` as in ``retrieve``: the answer draws only on papers that pass them, and says so
+        when none does."""
         answer = None
-        for event in self.stream(question, history=history, k=k):
+        for event in self.stream(question, history=history, k=k, filters=filters):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def assess(self, question: str, history: History = (), k: int = 10, exclude: Sequence[str] = ()) -> Assessment:
+    def assess(self, question: str, history: History = (), k: int = 10, exclude: Sequence[str] = (),
+               filters: Filters | Mapping | None = None) -> Assessment:
         """Route, retrieve and decide whether to answer, without answering. ``exclude``: paper ids
-        to leave out of retrieval, as if the collection lacked them (calibration)."""
+        to leave out of retrieval, as if the collection lacked them (calibration); ``filters`` as in
+        ``retrieve``."""
         start = time.perf_counter()
+        filters = Filters.coerce(filters)
         question = self._check(question)
         history = _check_history(history)[-4:]
         kind = classify(question)
         query = self.standalone_query(question, history)
-        hits = self.retriever.search(query, k=k + len(exclude))
+        hits = self.retriever.search(query, k=k + len(exclude), filters=filters)
         if exclude:
             kept = [h for h in hits if h.paper_id not in set(exclude)][:k]
             hits = [replace(h, rank=rank) for rank, h in enumerate(kept, start=1)]
@@ -245,10 +258,16 @@ class Assistant:
                                                  follow_up=bool(history) and is_follow_up(question))
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
 
-    def stream(self, question: str, history: History = (), k: int | None = None) -> Iterator[StreamEvent]:
-        """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``."""
+    def stream(self, question: str, history: History = (), k: int | None = None,
+               filters: Filters | Mapping | None = None) -> Iterator[StreamEvent]:
+        """Yield ``Sources`` first, then text pieces (str), then the final verified ``Answer``.
+        When ``filters`` leave no paper, the answer says so and searches nothing else."""
         start = time.perf_counter()
-        a = self.assess(question, history, 10 if k is None else _check_k(k))
+        try:
+            a = self.assess(question, history, 10 if k is None else _check_k(k), filters=filters)
+        except NoMatchingPapersError as error:
+            yield from _nothing_to_search(self._check(question), str(error), time.perf_counter() - start)
+            return
         decision, hits = a.decision, list(a.hits)
         if decision is None or not decision.answer:
             yield Sources(a.hits, a.query, True)
@@ -260,6 +279,14 @@ class Assistant:
             return
         yield Sources(a.hits, a.query, False)
         yield from self.answerer.answer(a, start)
+
+
+def _nothing_to_search(question: str, reason: str, elapsed: float) -> Iterator[StreamEvent]:
+    """The events of an answer to a question whose filters leave no paper: it says so, cites nothing."""
+    text = f"{reason[0].upper()}{reason[1:]}."
+    yield Sources((), question, True)
+    yield text
+    yield Answer(question, text, (), (), True, question, "abstained", Timings(elapsed, elapsed, elapsed), 0.0)
 
 
 def _check_k(k) -> int:

@@ -53,10 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("keys", nargs="+", metavar="ID_OR_DOI_OR_TITLE",
                    help="a paper id, DOI, arXiv id or title (as `search` shows it)")
     sub.add_parser("reindex", parents=[common], help="re-embed every paper of the collection")
-    p = sub.add_parser("ask", parents=[common], help="answer one question with cited papers")
+    filtering = argparse.ArgumentParser(add_help=False)
+    group = filtering.add_argument_group("filters (only papers that pass them are searched)")
+    group.add_argument("--year", help="a year or range: 2021, 2021-2023, 2021- (from), -2023 (until)")
+    group.add_argument("--author", action="append", help="an author's name or surname (repeat for either of several)")
+    group.add_argument("--category", action="append",
+                       help="an arXiv category (cs.CV; cs for all of cs.*) or a venue's words (repeat for either)")
+    group.add_argument("--keyword", action="append",
+                       help="a word or phrase in the title, abstract or keywords (repeat for either)")
+    p = sub.add_parser("ask", parents=[common, filtering], help="answer one question with cited papers")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    p = sub.add_parser("search", parents=[common], help="list matching papers (no LLM)")
+    p = sub.add_parser("search", parents=[common, filtering], help="list matching papers (no LLM)")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=10, help="number of papers (default 10)")
     p.add_argument("--json", action="store_true")
@@ -224,8 +232,16 @@ def _described(title: str, meta) -> str:
     return f"{title} — {byline}" if byline else title
 
 
+def _filters(args):
+    """The filter flags as ``Filters`` (read before the index opens, so a typo is named at once)."""
+    from .filters import Filters
+
+    return Filters.of(year=args.year, author=args.author, category=args.category, keyword=args.keyword)
+
+
 def cmd_search(args) -> int:
-    hits = _assistant(args).retrieve(args.query, k=args.k)
+    filters = _filters(args)
+    hits = _assistant(args).retrieve(args.query, k=args.k, filters=filters)
     if args.json:
         print(json.dumps([asdict(h) for h in hits], indent=2))
         return 0
@@ -239,7 +255,8 @@ def cmd_search(args) -> int:
 
 
 def cmd_ask(args) -> int:
-    answer = _assistant(args).ask(args.question)
+    filters = _filters(args)
+    answer = _assistant(args).ask(args.question, filters=filters)
     if args.json:
         print(json.dumps(asdict(answer), indent=2))
         return 0

@@ -31,3 +31,7 @@ class ConfigError(RagAssistantError):
 
 class IndexDamagedError(RagAssistantError):
     """The index on disk is corrupt; it is never deleted automatically."""
+
+
+class NoMatchingPapersError(RagAssistantError):
+    """The filters leave no paper of the collection to search."""

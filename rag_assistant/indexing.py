@@ -24,9 +24,9 @@ from .retrieval import CENTROID_WEIGHT, SENTENCE_WEIGHT, TITLE_WEIGHT, paper_vec
 from .store_records import paper_record_id
 from .types import CollectionInfo, FileIngest, IngestReport, Paper
 
-# The layout of the index: sentence chunks ({paper_id}:s0, :s1, ...) as Bling Fire splits them, and
-# paper records. An index of an earlier version is re-embedded when opened.
-INDEX_VERSION = "v4"
+# The layout of the index: sentence chunks ({paper_id}:s0, :s1, ...) as Bling Fire splits them, each
+# with its paper's year, and paper records. An index of an earlier version is re-embedded when opened.
+INDEX_VERSION = "v5"
 UNFINISHED = "unfinished re-embedding"  # the fingerprint while a re-embedding runs: an interrupted one is redone
 
 

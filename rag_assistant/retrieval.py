@@ -17,6 +17,9 @@ from typing import Callable
 import numpy as np
 
 from .chunking import sentence_units
+from .errors import NoMatchingPapersError
+from .filters import FilterIndex, Filters
+from .filters import where as filter_where
 from .terms import name_terms
 from .types import Hit, Paper, PaperMeta
 
@@ -134,7 +137,7 @@ class KeywordIndex:
         df = getattr(self, "_doc_freq", {}).get(self._id_of.get(stem, -1), 0)
         return min(1.0, math.log(n / max(1, df)) / math.log(n))
 
-    def name_matches(self, query: str, papers: dict[str, Paper]) -> list[str]:
+    def name_matches(self, query: str, papers: dict[str, Paper], allowed: set[str] | None = None) -> list[str]:
         """Papers that mention a rare name from the query (e.g. 'OSBORN'), best BM25 first.
 
         Dense embeddings know nothing of new acronyms; an exact, rare name is strong evidence.
@@ -149,7 +152,7 @@ class KeywordIndex:
                 exact = index.get("=" + name, set()) | index.get("=" + name.replace("-", ""), set())
                 holders = exact or holders
             if 0 < len(holders) <= RARE_NAME_PAPERS:
-                found += sorted(pid for pid in holders if pid not in found)
+                found += sorted(pid for pid in holders if pid not in found and (allowed is None or pid in allowed))
         return found
 
     def _token_index(self, papers: dict[str, Paper]) -> dict[str, set[str]]:
@@ -165,8 +168,9 @@ class KeywordIndex:
             self._tokens, self._tokens_size = index, len(papers)
         return self._tokens
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """(paper_id, bm25 score) best first; empty when no query term is in the vocabulary."""
+    def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
+        """(paper_id, bm25 score) best first; empty when no query term is in the vocabulary. With
+        ``allowed``, only those papers are scored (a mask inside the search, not a drop after it)."""
         if not self.paper_ids:
             return []
         with self._lock:
@@ -174,9 +178,16 @@ class KeywordIndex:
                                           stemmer=self._stemmer, show_progress=False)
         if not tokens.ids or not tokens.ids[0]:
             return []
-        k = min(k, len(self.paper_ids))
+        mask = None
+        if allowed is not None:
+            rows = [self._doc_ids[pid] for pid in allowed if pid in self._doc_ids]
+            if not rows:
+                return []
+            mask = np.zeros(len(self.paper_ids), dtype=np.float32)
+            mask[rows] = 1.0
+        k = min(k, len(self.paper_ids) if allowed is None else len(rows))
         try:
-            docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
+            docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1, weight_mask=mask)
         except (ValueError, KeyError):
             return []
         return [(self.paper_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
@@ -253,6 +264,14 @@ class QueryRewriter:
         return " ".join(re.sub(r"(?m)^\s*(?:[-*•]|\d+[.)])\s*", " ", text).split())  # list markers out
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The papers a search may return (None: all) and the store's ``where`` that admits them."""
+
+    papers: set[str] | None = None
+    where: dict | None = None
+
+
 @dataclass
 class HybridRetriever:
     """Dense + BM25 retrieval over a ``ChromaStore`` and the papers it holds.
@@ -279,13 +298,17 @@ class HybridRetriever:
     rewriter: Callable[[str], str] | None = None  # QueryRewriter, opt-in (Config.rewrite_queries)
     unsure_margin: float = UNSURE_MARGIN
     _units: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)  # abstract -> its chunk texts
+    _filter_index: FilterIndex | None = field(default=None, repr=False)  # built on the first filtered search
 
-    def search(self, query: str, k: int = 10) -> list[Hit]:
-        ranked, fused, dense = self._rank(query, max(k, 2))
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Hit]:
+        """The ``k`` best papers for the query; with ``filters``, the best of the papers that pass
+        them (``NoMatchingPapersError`` when none does)."""
+        scope = self.scope(filters)
+        ranked, fused, dense = self._rank(query, max(k, 2), scope)
         if self.rewriter is not None and len(ranked) > 1 and fused[ranked[0]] - fused[ranked[1]] < self.unsure_margin:
             # a flat top: rank again with the terms the model expects such a paper to use; the hits keep
             # the question's own dense scores, on which answerability is calibrated
-            ranked, fused, _ = self._rank(f"{query} {self.rewriter(query)}", k)
+            ranked, fused, _ = self._rank(f"{query} {self.rewriter(query)}", k, scope)
             dense.complete([pid for pid in ranked if pid not in dense.scores])
         hits = []
         for rank, pid in enumerate(ranked[:k], start=1):
@@ -296,9 +319,21 @@ class HybridRetriever:
                             paper.meta if paper else PaperMeta()))
         return hits
 
-    def _rank(self, query: str, k: int):
+    def scope(self, filters: Filters | None) -> Scope:
+        """The papers ``filters`` admit, and the store's ``where`` for them (all papers: no filter)."""
+        if not filters:
+            return Scope()
+        if self._filter_index is None or self._filter_index.papers is not self.papers:
+            self._filter_index = FilterIndex(self.papers)
+        allowed = self._filter_index.paper_ids(filters)
+        if not allowed:
+            raise NoMatchingPapersError(f"no paper in this collection matches the filters ({filters.describe()}). "
+                                        "Widen or clear them; papers outside them are never searched")
+        return Scope(allowed, filter_where(filters, allowed))
+
+    def _rank(self, query: str, k: int, scope: Scope | None = None):
         """The top ``k`` paper ids by fused score, the fused scores, and the query's dense scores."""
-        dense, covered, named, candidates = self._candidates(query)
+        dense, covered, named, candidates = self._candidates(query, scope or Scope())
         fused = fuse(dense.scores, covered, named, self.coverage_weight, self.name_weight)
         # A paper found by keywords alone is looked up only if it could still make the top k: its
         # sentences and paper vector are no closer than the farthest record the vector query returned.
@@ -311,21 +346,22 @@ class HybridRetriever:
                         key=lambda pid: -fused[pid])[:k]
         return ranked, fused, dense
 
-    def _candidates(self, query: str):
-        """The papers the vector query, BM25 and the query's rare names find: (their dense scores so
-        far, every candidate's coverage of the query, the named papers, the candidates in order)."""
+    def _candidates(self, query: str, scope: Scope):
+        """The papers the vector query, BM25 and the query's rare names find within ``scope``: (their
+        dense scores so far, every candidate's coverage of the query, the named papers, the candidates
+        in order)."""
         query_vector = self.embedder.embed_query(query)
         dense = _DenseScores(self.store, query_vector, self.units)
-        dense.add(self.store.query(query_vector, self.dense_candidates))
-        keyword_rank = [pid for pid, _ in self.keyword.search(query, self.keyword_candidates)]
-        named = set(self.keyword.name_matches(query, self.papers))
+        dense.add(self.store.query(query_vector, self.dense_candidates, where=scope.where))
+        keyword_rank = [pid for pid, _ in self.keyword.search(query, self.keyword_candidates, scope.papers)]
+        named = set(self.keyword.name_matches(query, self.papers, scope.papers))
         candidates = list(dict.fromkeys([*dense.scores, *keyword_rank, *named]))
         return dense, coverage(self.keyword, query, candidates), named, candidates
 
     def signals(self, query: str) -> dict[str, tuple[float, float, bool]]:
         """Every candidate paper's (dense score, coverage, holds a rare name from the query): what
         ``fuse`` weighs (scripts/fit_fusion.py fits its weights on them)."""
-        dense, covered, named, candidates = self._candidates(query)
+        dense, covered, named, candidates = self._candidates(query, Scope())
         dense.complete([pid for pid in candidates if pid not in dense.scores])
         return {pid: (dense.scores[pid], covered[pid], pid in named) for pid in candidates if pid in dense.scores}
 

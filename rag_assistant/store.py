@@ -291,13 +291,20 @@ class ChromaStore:
 
     @_guarded
     def update_papers(self, papers: Sequence[Paper]) -> None:
-        """Rewrite the paper records' title, source and metadata, keeping their vectors (a paper whose
-        metadata changed and whose title and abstract did not)."""
+        """Rewrite the paper records' title, source and metadata, and the year on their sentence
+        chunks, keeping their vectors (a paper whose metadata changed and whose title and abstract did not)."""
         for start in range(0, len(papers), UPSERT_BATCH):
             batch = papers[start:start + UPSERT_BATCH]
             self.collection.update(ids=[paper_record_id(p.paper_id) for p in batch],
                                    metadatas=[{"title": p.title, "source": p.source, **paper_metadata(p)}
                                               for p in batch])
+        year = {p.paper_id: p.year for p in papers}
+        for start in range(0, len(papers), ID_BATCH):  # the sentence chunks carry the year too
+            got = self.collection.get(where={"$and": [{"paper_id": {"$in": list(year)[start:start + ID_BATCH]}},
+                                                      {"position": {"$gte": 0}}]}, include=["metadatas"])
+            if got["ids"]:
+                self.collection.update(ids=got["ids"],
+                                       metadatas=[{"year": year[m["paper_id"]]} for m in got["metadatas"]])
 
     @_guarded
     def paper_count(self) -> int:
@@ -362,8 +369,9 @@ class ChromaStore:
                                    offset=offset)
 
     @_guarded
-    def query(self, embedding: np.ndarray, n: int) -> list[ChunkMatch]:
-        """The ``n`` nearest records, sentence chunks and paper records alike."""
+    def query(self, embedding: np.ndarray, n: int, where: dict | None = None) -> list[ChunkMatch]:
+        """The ``n`` nearest records, sentence chunks and paper records alike; with ``where``
+        (``filters.where``), the nearest of the records it admits, filtered inside Chroma's query."""
         if self._count is None:
             self._count = self.count()
         if self._count == 0:
@@ -372,6 +380,7 @@ class ChromaStore:
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32)],
             n_results=min(n, self._count),
+            where=where or None,
             include=["metadatas", "distances"],
         )
         return [

@@ -1,8 +1,8 @@
 """The records the store keeps, without Chroma: their ids, a paper record's metadata, and what a
 query or a lookup returns; and a Chroma server's address.
 
-A paper is stored as its sentence chunks (ids ``{paper_id}:s0``, ``:s1``, ...; metadata: paper id
-and position) and one paper record (``{paper_id}:paper``, position ``PAPER_POSITION``: the paper
+A paper is stored as its sentence chunks (ids ``{paper_id}:s0``, ``:s1``, ...; metadata: paper id,
+position and the paper's year) and one paper record (``{paper_id}:paper``, position ``PAPER_POSITION``: the paper
 vector, and the title, abstract, source and the paper's metadata, flattened by ``paper_metadata``).
 ``store.py`` writes and reads them in Chroma.
 """
@@ -83,12 +83,21 @@ class PaperRecord:
     weight: float
 
 
+def chunk_metadata(chunk: Chunk, paper: Paper | None) -> dict:
+    """A sentence chunk's metadata: its paper, its position, and the paper's year, which a year
+    filter reads in the vector query itself (``filters``)."""
+    metadata = {"paper_id": chunk.paper_id, "position": chunk.position}
+    if paper is not None and paper.year is not None:
+        metadata["year"] = paper.year
+    return metadata
+
+
 def records_by_paper(chunks: Sequence[Chunk], embeddings: np.ndarray, papers: dict[str, Paper],
                      paper_vectors: dict[str, tuple[np.ndarray, float]] | None) -> dict[str, list]:
     """Paper id -> its records to write, each (id, vector, metadata, text): its sentence chunks, and
     its paper record when it is in ``paper_vectors`` (its vector and weight, see
     ``retrieval.paper_vector``; the paper's title, abstract, source and metadata ride in its
-    metadata). A chunk keeps only its vector, paper id and position: its text is the abstract's
+    metadata). A chunk keeps only its vector, paper id, position and year: its text is the abstract's
     sentence at that position (``chunking.sentence_units``), and storing it again would cost an
     eighth of an ingest (Chroma indexes documents for full-text search, which the keyword index
     here does not use)."""
@@ -96,7 +105,7 @@ def records_by_paper(chunks: Sequence[Chunk], embeddings: np.ndarray, papers: di
     groups: dict[str, list] = {}
     for chunk, vector in zip(chunks, vectors):
         groups.setdefault(chunk.paper_id, []).append(
-            (chunk.chunk_id, vector, {"paper_id": chunk.paper_id, "position": chunk.position}, chunk.text))
+            (chunk.chunk_id, vector, chunk_metadata(chunk, papers.get(chunk.paper_id)), chunk.text))
     for pid, (vector, weight) in (paper_vectors or {}).items():
         paper, records = papers[pid], groups.setdefault(pid, [])
         records.append((paper_record_id(pid), np.asarray(vector, dtype=np.float32), {

@@ -7,6 +7,7 @@ import pytest
 
 from rag_assistant import Assistant
 from rag_assistant.errors import IndexMissingError
+from rag_assistant.indexing import INDEX_VERSION
 
 
 def test_index_holds_every_paper(assistant):
@@ -166,7 +167,7 @@ def test_a_changed_embedder_reembeds_every_paper_the_index_holds(config, tmp_pat
     b = Assistant.from_config(cfg.replace(embed_dtype="float32"))
     assert {p.title for p in b.papers.values()} == titles and "Sparse Attention Paper" in titles
     assert ":float32|" in b.store.stored_fingerprint
-    assert "re-embedding its 4 papers with v4|" in capfd.readouterr().err
+    assert f"re-embedding its 4 papers with {INDEX_VERSION}|" in capfd.readouterr().err
     assert b.store.count() == records
     assert b.retrieve("pruning attention heads", k=1)[0].title == "Sparse Attention Paper"
     again = Assistant.from_config(cfg.replace(embed_dtype="float32"), build_if_missing=False)
@@ -279,7 +280,7 @@ def test_an_interrupted_first_build_is_rebuilt_on_the_next_open(config, tmp_path
         Assistant.from_config(cfg, build_if_missing=False)
     capfd.readouterr()
     a = Assistant.from_config(cfg)
-    assert len(a.papers) == 3 and a.store.stored_fingerprint.startswith("v4|")
+    assert len(a.papers) == 3 and a.store.stored_fingerprint.startswith(f"{INDEX_VERSION}|")
     assert ("a build that did not finish" in capfd.readouterr().err) is not undo_works
 
 
