@@ -208,6 +208,7 @@ class FilterIndex:
         self._authors: dict[str, set[str]] = {}
         self._categories: dict[str, set[str]] = {}
         self._text: dict[str, set[str]] = {}
+        self._found: dict[Filters, frozenset[str]] = {}
         for pid, paper in papers.items():
             if paper.year is not None:
                 self._years.setdefault(paper.year, set()).add(pid)
@@ -223,20 +224,32 @@ class FilterIndex:
                 self._text.setdefault(word, set()).add(pid)
 
     def paper_ids(self, filters: Filters) -> set[str] | None:
-        """The ids of the papers that pass ``filters``; None for no filter (every paper)."""
+        """The ids of the papers that pass ``filters``; None for no filter (every paper). The last few
+        answers are kept: a chat asks many questions under the same filters."""
         if not filters:
             return None
+        if filters not in self._found:
+            if len(self._found) >= 32:
+                self._found.pop(next(iter(self._found)))
+            self._found[filters] = frozenset(self._lookup(filters))
+        return set(self._found[filters])
+
+    def _lookup(self, filters: Filters) -> set[str]:
         candidates: set[str] | None = None
         if filters.year_from is not None or filters.year_to is not None:
             low = filters.year_from if filters.year_from is not None else -10**9
             high = filters.year_to if filters.year_to is not None else 10**9
             candidates = set().union(*(ids for year, ids in self._years.items() if low <= year <= high))
+        words_looked_up = False
         for values, index in ((filters.authors, self._authors), (filters.categories, self._categories),
                               (filters.keywords, self._text)):
             if values:
                 found = set().union(*(self._holders(index, v) for v in values))
                 candidates = found if candidates is None else candidates & found
-        return {pid for pid in candidates or () if filters.matches(self.papers[pid])}
+                words_looked_up = True
+        if not words_looked_up:
+            return candidates or set()  # the years' sets are exact
+        return {pid for pid in candidates or () if filters.matches(self.papers[pid])}  # words: a superset
 
     @staticmethod
     def _holders(index: dict[str, set[str]], value: str) -> set[str]:
