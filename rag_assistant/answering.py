@@ -21,7 +21,7 @@ from .evidence import SentenceIndex, focus, further_asks, list_candidates, selec
 from .routing import QuestionKind
 from .types import Answer, Hit, Paper, Timings
 
-TERM_IDF = 0.4  # idf scaled to 0..1: log(n / df) / log(n) >= 0.4 is df <= n^0.6 (15% of 282 papers)
+TERM_IDF = 0.4  # idf scaled to 0..1: log(n / df) / log(n) >= 0.4 is df <= n^0.6
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from .config import Config
 
 def synthetic_collection(papers, n_chunks: int, seed: int = 0, sentences_per_paper: tuple[int, int] = (4, 12)):
     """Deterministic synthetic papers: (corpus sentences, [(title, [sentence ids])]) with n_chunks
-    sentences in all (a chunk is a sentence), 4-12 per paper (the bundled abstracts average 7.9).
+    sentences in all (a chunk is a sentence), 4-12 per paper (about as many as a bundled abstract has).
 
     Titles splice two corpus titles and carry a serial number (so each is unique); abstracts
     string together corpus sentences drawn at random.

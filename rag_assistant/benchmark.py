@@ -15,8 +15,8 @@ for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
    records, one per paper, are not counted), the stock recipe's are its splitter's 800-character
    pieces; papers/s, the same unit for both, is shown next to it. The opt-in embedders (int8, and
    each one in ``models.EMBEDDERS`` that is installed) are timed the same way, informatively.
-2. The same on a sample of the synthetic collection (its first 300 papers; embedding all 100k
-   chunks would take ~10 min; throughput does not depend on collection size).
+2. The same on a sample of the synthetic collection (its first 300 papers: embedding all 100k
+   chunks would take long, and throughput does not depend on collection size).
 3. Synthetic collection: papers whose titles and abstracts recombine corpus title words and
    abstract sentences (seeded, deterministic), 4-12 sentences each. Each chunk's vector is its
    sentence's embedding (all-MiniLM-L6-v2, + tiny noise), each title is embedded, and the paper
@@ -25,7 +25,7 @@ for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
    texts for LangChain's wrapper); both systems query that one HNSW index.
 4. Retrieval latency: distinct dev questions after warm-up; query embedding included
    (our query cache is cleared first). Ours: ``Assistant.retrieve(q, k=10)`` (hybrid, paper level);
-   stock: ``similarity_search(q, k=4)``. Informative, on the 282 papers: with opt-in query rewriting
+   stock: ``similarity_search(q, k=4)``. Informative, on the bundled collection: with opt-in query rewriting
    (the model is called only when retrieval is unsure; the share of queries rewritten and the seconds
    per model call are shown), and with each opt-in embedder over the index its ingest built.
 5. Answers with the default LLM, one fresh subprocess per system: cold start to the first

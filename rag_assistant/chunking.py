@@ -8,8 +8,8 @@ embedded on its own, once: no overlap, no title repeated in every chunk. The pap
 is represented by a paper vector built from its sentences and its title (``retrieval.paper_vector``),
 stored with the chunks.
 
-A sentence longer than the embedder's window (rare: none of the bundled corpus's 2,215 comes
-close) is split at word boundaries so that no text is cut off.
+A sentence longer than the embedder's window (rare in abstracts) is split at word boundaries so
+that no text is cut off.
 
 >>> split_sentences("We propose X. It is fast (e.g. 2x). Results: 3.5% better!")
 ['We propose X.', 'It is fast (e.g. 2x).', 'Results: 3.5% better!']

@@ -46,8 +46,8 @@ def build_messages(prompts_dir, question: str, sources: Sequence[Source]) -> lis
     """System prompt (the same for every answer, so its KV cache is reused) and one user turn:
     the numbered sources, then the question. A follow-up's conversation is not in the prompt:
     it already chose the retrieval query, so the sources are about the paper "it" means. With
-    the earlier turn in the prompt, the 0.5B model copied the source block back in 7 of 15 dev
-    follow-ups instead of answering (keypoint coverage 0.56 with it, 0.63 without)."""
+    the earlier turn in the prompt, the 0.5B model often copied the source block back instead of
+    answering dev-set follow-ups, and covered fewer keypoints."""
     user = render(prompts_dir, "answer_user", sources=format_sources(sources), question=question)
     return [{"role": "system", "content": render(prompts_dir, "answer_system")}, {"role": "user", "content": user}]
 
@@ -89,7 +89,7 @@ def with_expansion(result: Verified, question: str, sources: Sequence[Source], p
 
 def prompt_sources(sources: Sequence[Source], per_source: int) -> list[Source]:
     """What the model reads: each source's ``per_source`` best evidence sentences (abstract order).
-    Prompt tokens are the main cost of an answer on a CPU (about 7 ms each on 2 cores), so the
+    Prompt tokens are the main cost of an answer on a CPU (docs/benchmark.md), so the
     model gets the sentence that best matches the question and writes the answer's first
     sentence; the rest of the evidence follows it verbatim (``with_evidence``)."""
     shown = []

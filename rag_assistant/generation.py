@@ -205,7 +205,7 @@ class TransformersGenerator:
 
 
 def convert_gguf_to_hf(gguf_path: Path, target: Path) -> Path:
-    """Dequantize a GGUF once into a Hugging Face folder (loading GGUF directly takes ~1 min)."""
+    """Dequantize a GGUF once into a Hugging Face folder (loading a GGUF directly is slow)."""
     if (target / "config.json").exists():
         return target
     writable_models_dir(target.parent)
