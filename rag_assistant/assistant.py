@@ -17,7 +17,7 @@ from .answerability import Answerability, Model, load_model
 from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
 from .conversation import History, is_follow_up, standalone_query
-from .errors import InvalidQuestionError, NoMatchingPapersError
+from .errors import ConfigError, InvalidQuestionError, NoMatchingPapersError
 from .evidence import SentenceIndex
 from .filters import Filters
 from .indexing import INDEX_VERSION, UNFINISHED, Index, list_collections, open_store
@@ -38,6 +38,7 @@ class Assistant:
         self.store = store
         self._generator = None
         self._generator_lock = threading.Lock()
+        self._generator_owner: Assistant | None = None  # open_collection: the assistant whose model this one uses
         self.index = Index(config, embedder, store, on_change=self._use_papers)
         papers = self.index.papers
         self.retriever = HybridRetriever(
@@ -101,6 +102,25 @@ class Assistant:
         if generator is not None:
             assistant._generator = generator
         return assistant
+
+    def open_collection(self, name: str) -> "Assistant":
+        """Another collection of the same data dir or Chroma server, sharing this assistant's
+        embedder and language model (the chat's collection picker). It must exist.
+
+        >>> thesis = assistant.open_collection("thesis")      # doctest: +SKIP
+        """
+        if name == self.config.collection:
+            return self
+        config = self.config.replace(collection=name)
+        if name not in {c.name for c in list_collections(config, count=False)}:
+            where = config.chroma_url or config.data_dir
+            raise ConfigError(f"no collection '{name}' in {where}: `rag-assistant collections` lists them, "
+                              f"`rag-assistant --collection {name} ingest PATH...` makes it")
+        _, store = open_store(config, embedder=self.embedder)
+        other = Assistant(config, self.embedder, store)
+        other._generator_owner = self._generator_owner or self
+        other.index.bring_up_to_date(create_empty=True)
+        return other
 
     def warm_up(self, generator: bool = True) -> "Assistant":
         """Load the models now (the embedder, and the LLM unless ``generator=False``) so the first
@@ -214,6 +234,8 @@ class Assistant:
         """The local LLM, loaded on first use (None for the extractive mode)."""
         if self.config.generator == "extractive":
             return None
+        if self._generator_owner is not None:
+            return self._generator_owner.generator
         with self._generator_lock:
             if self._generator is None:
                 from .generation import make_generator

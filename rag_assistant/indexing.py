@@ -35,10 +35,10 @@ def fingerprint(embedder_name: str) -> str:
     return f"{INDEX_VERSION}|{embedder_name}|sentences|{SENTENCE_WEIGHT}/{CENTROID_WEIGHT}/{TITLE_WEIGHT}"
 
 
-def open_store(config: Config, *, build_if_missing: bool = True):
+def open_store(config: Config, *, build_if_missing: bool = True, embedder=None):
     """The embedder and the configured collection's store, opened (an embedded store is created if
     absent). Without ``build_if_missing``, an index that is absent, empty or built with other
-    settings is an ``IndexMissingError`` instead."""
+    settings is an ``IndexMissingError`` instead. ``embedder``: one already loaded, to share."""
     from .embedding import Embedder
     from .store import ChromaStore, index_absent
 
@@ -48,8 +48,9 @@ def open_store(config: Config, *, build_if_missing: bool = True):
         check_data_dir(config.data_dir)
         if not build_if_missing and index_absent(config.chroma_dir):
             raise IndexMissingError(missing)  # before opening the store, which would create it
-    embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
-                        config.embed_backend)
+    if embedder is None:
+        embedder = Embedder(config.embed_model, config.embed_dtype, config.embed_batch_size, config.models_dir,
+                            config.embed_backend)
     wanted = fingerprint(embedder.name)
     store = ChromaStore(embedder, config.chroma_url, config.chroma_dir, config.collection, wanted)
     count, built_with = store.count(), store.stored_fingerprint

@@ -5,7 +5,8 @@
 
 Layout: a conversation with streamed answers whose [n] markers link to a sources panel that fills
 as soon as the papers are retrieved (before any text), a "Browse papers" search tab (no LLM), example
-questions, a k setting, Stop and New conversation. Scripts use the ``/ask`` and ``/search`` endpoints
+questions, filters (year, author, category or venue, keyword) and a k setting by the question, a
+collection picker, Stop and New conversation. Scripts use the ``/ask`` and ``/search`` endpoints
 (see ``api_ask`` / ``api_search``).
 
 The page's event handlers are ``ui_handlers.ChatUI``; its hold on the Assistant (the index opening
@@ -82,7 +83,7 @@ def build_app(assistant: Any, *, preload_model: bool = False, examples=EXAMPLES,
             page.status = gr.HTML(ui.status()[0], elem_id="ra-status", scale=2, min_width=280)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                _ask_tab(page, len(backend.papers) or None, examples, default_k)
+                _ask_tab(page, len(backend.papers) or None, examples, default_k, backend.collection)
             with gr.Tab("Browse papers", id="browse"):
                 _browse_tab(page)
         _wire(demo, ui, page)
@@ -95,19 +96,38 @@ class _Page(SimpleNamespace):
     """The page's components that events read or write: ``conv`` and ``timer`` from the start,
     ``examples`` (a list) and those in ``COMPONENTS`` (None until their tab creates them)."""
 
-    COMPONENTS = ("status", "chat", "new", "question", "send", "stop", "k", "sources",
-                  "query", "search_k", "search", "results")
+    COMPONENTS = ("status", "chat", "new", "collection", "question", "send", "stop", "k", "filters", "sources",
+                  "query", "search_k", "search", "search_filters", "results")
 
     def __init__(self, conv: Any, timer: Any):
         super().__init__(conv=conv, timer=timer, examples=[], **dict.fromkeys(self.COMPONENTS))
 
 
-def _ask_tab(page: _Page, papers: int | None, examples, default_k: int) -> None:
-    """The conversation, the composer, example questions and k beside the sources panel."""
+def _filter_controls(prefix: str) -> list:
+    """Year, author, category/venue and keyword fields, folded away until wanted (blank: no filter)."""
+    with gr.Accordion("Filters", open=False, elem_id=f"{prefix}-filters", elem_classes="ra-filters"):
+        with gr.Row(equal_height=True):
+            fields = [
+                gr.Textbox(label="Year", placeholder="2021-2023, 2020-, -2018", scale=1, min_width=120,
+                           elem_id=f"{prefix}-year"),
+                gr.Textbox(label="Author", placeholder="Smith", scale=1, min_width=120, elem_id=f"{prefix}-author"),
+                gr.Textbox(label="Category or venue", placeholder="cs.CV, NeurIPS", scale=1, min_width=120,
+                           elem_id=f"{prefix}-category"),
+                gr.Textbox(label="Keyword", placeholder="a word or phrase", scale=1, min_width=120,
+                           elem_id=f"{prefix}-keyword"),
+            ]
+    return fields
+
+
+def _ask_tab(page: _Page, papers: int | None, examples, default_k: int, collection: str) -> None:
+    """The conversation, the composer, filters, example questions and k beside the sources panel."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=11, min_width=420):
             with gr.Row(elem_id="ra-chat-bar"):
                 gr.HTML('<span class="ra-chat-title">Conversation</span>')
+                page.collection = gr.Dropdown([collection] if collection else [], value=collection or None,
+                                              label="Collection", show_label=False, container=False,
+                                              interactive=True, min_width=140, elem_id="ra-collection")
                 page.new = gr.Button("New conversation", variant="secondary", size="sm", elem_id="ra-new")
             page.chat = gr.HTML(render_conversation(None, papers), elem_id="ra-chat", js_on_load=CHAT_JS)
             with gr.Row(elem_id="ra-composer"):
@@ -117,6 +137,7 @@ def _ask_tab(page: _Page, papers: int | None, examples, default_k: int) -> None:
                     elem_id="ra-question", autofocus=True)
                 page.send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="ra-send")
                 page.stop = gr.Button("Stop", variant="stop", scale=1, min_width=72, elem_id="ra-stop")
+            page.filters = _filter_controls("ra")
             with gr.Row(elem_id="ra-examples"):
                 gr.HTML('<span class="ra-examples-label">Try:</span>')
                 page.examples = [gr.Button(q, size="sm", variant="secondary", elem_classes="ra-example")
@@ -136,6 +157,7 @@ def _browse_tab(page: _Page) -> None:
         page.search_k = gr.Dropdown([5, 10, 20, 50], value=10, label="Results", scale=1, min_width=110,
                                     elem_id="ra-search-k")
         page.search = gr.Button("Search", variant="primary", scale=1, elem_id="ra-search-btn")
+    page.search_filters = _filter_controls("ra-search")
     page.results = gr.HTML(render_search("", [], {}), elem_id="ra-search-results")
 
 
@@ -150,7 +172,8 @@ def _wire(demo: ResearchApp, ui: ChatUI, page: _Page) -> None:
     for trigger, source in triggers:
         # trigger_mode="multiple": a question sent while an earlier answer is still being cancelled
         # (the model finishes its current step first) must be queued, not dropped by the browser
-        first = gr.on(trigger, ui.submit, inputs=[source, page.k, conv], outputs=[chat, sources, question, conv],
+        first = gr.on(trigger, ui.submit, inputs=[source, page.k, conv, *page.filters],
+                      outputs=[chat, sources, question, conv],
                       concurrency_limit=RETRIEVAL_CONCURRENCY, concurrency_id=RETRIEVAL_GROUP,
                       trigger_mode="multiple", **quiet)
         second = first.then(ui.answer, inputs=[conv], outputs=[chat, sources, conv],
@@ -163,9 +186,14 @@ def _wire(demo: ResearchApp, ui: ChatUI, page: _Page) -> None:
                     concurrency_limit=None, **quiet)
     page.new.click(ui.new_conversation, inputs=[conv], outputs=[chat, sources, question, conv], cancels=running,
                    concurrency_limit=None, **quiet)
+    page.collection.focus(ui.collection_choices, outputs=[page.collection], concurrency_limit=None, **quiet)
+    page.collection.input(ui.choose_collection, inputs=[page.collection, conv], outputs=[chat, sources, question, conv],
+                          cancels=running, concurrency_limit=RETRIEVAL_CONCURRENCY, concurrency_id=RETRIEVAL_GROUP,
+                          **quiet)
 
     # browse (no LLM)
-    gr.on([page.query.submit, page.search.click], ui.browse, inputs=[page.query, page.search_k],
+    gr.on([page.query.submit, page.search.click], ui.browse,
+          inputs=[page.query, page.search_k, *page.search_filters, conv],
           outputs=[page.results], concurrency_limit=RETRIEVAL_CONCURRENCY, concurrency_id=RETRIEVAL_GROUP,
           show_progress="minimal", api_visibility="private")
 
@@ -197,7 +225,7 @@ def serve(config: Config | None = None, host: str = "127.0.0.1", port: int = 786
             future.set_exception(exc)
 
     threading.Thread(target=open_index, name="rag-ui-index", daemon=True).start()
-    demo = build_app(future, preload_model=True)
+    demo = build_app(Backend(future, preload_model=True, collection=config.collection))
     print(f"Paper assistant: http://{host}:{port}  (the index opens in the background; Ctrl+C stops)", flush=True)
     demo.launch(server_name=host, server_port=port, **launch_kwargs)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import ChainMap
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import RagAssistantError
 
@@ -17,7 +18,10 @@ GENERIC_ERROR = "Something went wrong on the server while answering (the details
 class Backend:
     """The Assistant (possibly still opening in a background thread) and the state of its LLM."""
 
-    def __init__(self, assistant: Any, *, preload_model: bool = False):
+    def __init__(self, assistant: Any, *, preload_model: bool = False, collection: str = ""):
+        self.collection = collection or getattr(getattr(assistant, "config", None), "collection", "")
+        self._others: dict[str, Any] = {}  # the other collections opened by the picker, by name
+        self._others_lock = threading.Lock()
         if isinstance(assistant, Future):
             self._future = assistant
         else:
@@ -48,6 +52,38 @@ class Backend:
     @property
     def papers(self) -> dict:
         return self.get().papers if self.ready else {}
+
+    # ---- collections (the picker) -----------------------------------------------------
+    def assistant(self, collection: str = ""):
+        """The Assistant over ``collection`` (blank: the one the chat started with). Another collection
+        is opened on first use and kept, sharing the embedder and the language model."""
+        default = self.get()
+        if not collection or collection == default.config.collection:
+            return default
+        with self._others_lock:
+            if collection not in self._others:
+                self._others[collection] = default.open_collection(collection)
+            return self._others[collection]
+
+    def collection_names(self) -> list[str]:
+        """The collections of the data dir or server (the chat's own first), as the picker lists them."""
+        if not self.ready:
+            return [self.collection] if self.collection else []
+        default = self.get()
+        names = [c.name for c in default.collections(default.config, count=False)]
+        return list(dict.fromkeys([default.config.collection, *names]))
+
+    def papers_of(self, collection: str = "") -> dict:
+        """The papers of ``collection`` (blank: the chat's first one); {} while the index opens."""
+        return self.assistant(collection).papers if self.ready else {}
+
+    def all_papers(self) -> Mapping:
+        """Every open collection's papers (source cards of earlier turns may come from another one)."""
+        if not self.ready:
+            return {}
+        with self._others_lock:
+            others = [a.papers for a in self._others.values()]
+        return ChainMap(self.get().papers, *others)
 
     def _warm_up(self, load_model: bool) -> None:
         """The first query pays for lazy initialisation (seconds): pay it before a user does."""

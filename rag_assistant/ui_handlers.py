@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from .errors import RagAssistantError
+from .filters import Filters
 from .types import Answer, Sources
 from .ui_backend import GENERIC_ERROR, Backend, user_message
 from .ui_render import Conversation, Turn, render_conversation, render_status
@@ -30,16 +31,18 @@ class ChatUI:
         self.backend = backend
 
     # ---- rendering ----------------------------------------------------------------
-    def _papers(self) -> dict:
-        return self.backend.papers
-
     def _views(self, conv: Conversation) -> tuple[str, str]:
-        papers = self._papers()
-        return render_conversation(conv, len(papers) or None), render_sources(conv, papers)
+        try:
+            count = len(self.backend.papers_of(conv.collection))
+        except Exception:  # noqa: BLE001 - the collection could not be opened: its error is shown elsewhere
+            count = 0
+        return render_conversation(conv, count or None), render_sources(conv, self.backend.all_papers())
 
     # ---- chat ---------------------------------------------------------------------
-    def submit(self, question: Any, k: Any, conv: Any) -> Iterator[tuple]:
-        """Step 1 (retrieval group): validate, retrieve, show the sources; abstentions finish here."""
+    def submit(self, question: Any, k: Any, conv: Any, year: Any = "", author: Any = "", category: Any = "",
+               keyword: Any = "") -> Iterator[tuple]:
+        """Step 1 (retrieval group): validate, retrieve, show the sources; abstentions finish here.
+        ``year`` .. ``keyword``: the filter fields (blank: none), as ``Filters.of`` reads them."""
         conv = conv if isinstance(conv, Conversation) else Conversation()
         question = question if isinstance(question, str) else ""
         turn = conv.add(question)
@@ -48,9 +51,10 @@ class ChatUI:
             turn.note = "Opening the paper index (the first run builds it: about a minute)…"
         yield (*self._views(conv), "", conv)
         try:
-            assistant = self.backend.get()
+            assistant = self.backend.assistant(conv.collection)
             k = _k(k, DEFAULT_K)
-            events = assistant.stream(question, history=conv.history(), k=k)
+            filters = _filters(year, author, category, keyword)
+            events = assistant.stream(question, history=conv.history(), k=k, filters=filters)
             with self.backend.retrieval_lock:
                 first = next(events)
             if not isinstance(first, Sources):
@@ -63,7 +67,8 @@ class ChatUI:
             events.close()
             return
         turn.sources, turn.abstaining, turn.searched = tuple(first.hits), first.abstaining, True
-        turn.remark = k_beyond_collection(k, len(assistant.papers), len(first.hits))
+        turn.remark = " ".join(filter(None, [filtered_note(filters),
+                                             k_beyond_collection(k, len(assistant.papers), len(first.hits))]))
         if first.abstaining:  # no LLM involved: finish here
             try:
                 for event in events:
@@ -127,7 +132,33 @@ class ChatUI:
 
     def new_conversation(self, conv: Any) -> tuple:
         self.stop(conv)
-        conv = Conversation()
+        conv = Conversation(collection=conv.collection if isinstance(conv, Conversation) else "")
+        return (*self._views(conv), "", conv)
+
+    # ---- collections ----------------------------------------------------------------
+    def collection_choices(self) -> Any:
+        """The picker's choices, read again each time it opens (a collection ingested meanwhile shows up)."""
+        try:
+            return gr.Dropdown(choices=self.backend.collection_names())
+        except Exception as exc:  # noqa: BLE001
+            if not isinstance(exc, RagAssistantError):
+                log.exception("listing the collections failed")
+            return gr.skip()
+
+    def choose_collection(self, name: Any, conv: Any) -> tuple:
+        """Ask another collection from now on: a new conversation over it (earlier answers cited the
+        other one's papers, so a follow-up could not refer to them)."""
+        conv = conv if isinstance(conv, Conversation) else Conversation()
+        name = name if isinstance(name, str) else ""
+        try:
+            self.backend.assistant(name)
+        except Exception as exc:  # noqa: BLE001
+            if not isinstance(exc, RagAssistantError):
+                log.exception("opening the collection %r failed", name)
+            gr.Warning(user_message(exc))
+            return (*self._views(conv), gr.skip(), conv)
+        self.stop(conv)
+        conv = Conversation(collection=name)
         return (*self._views(conv), "", conv)
 
     def on_load(self, conv: Any) -> tuple:
@@ -139,46 +170,55 @@ class ChatUI:
         return render_status(kind, text), gr.Timer(active=not settled)
 
     # ---- browse -------------------------------------------------------------------
-    def browse(self, query: Any, k: Any) -> str:
+    def browse(self, query: Any, k: Any, year: Any = "", author: Any = "", category: Any = "", keyword: Any = "",
+               conv: Any = None) -> str:
         query = query if isinstance(query, str) else ""
+        collection = conv.collection if isinstance(conv, Conversation) else ""
         try:
-            hits, papers, note = self._retrieve(query, k, "search")
+            filters = _filters(year, author, category, keyword)
+            hits, papers, note = self._retrieve(query, k, "search", filters, collection)
         except Exception as exc:  # noqa: BLE001
             return render_search(query, [], {}, error=user_message(exc))
         return render_search(query, hits, papers, note=note)
 
-    def _retrieve(self, query: Any, k: Any, what: str) -> tuple[list, dict, str]:
-        """The hits for ``query``, the collection's papers and a note when ``k`` exceeds the collection;
-        an unexpected failure is logged as ``what`` failing before it propagates."""
+    def _retrieve(self, query: Any, k: Any, what: str, filters=None, collection: str = "") -> tuple[list, dict, str]:
+        """The hits for ``query`` within ``filters``, the collection's papers and a note (what the filters
+        kept, ``k`` beyond the collection); an unexpected failure is logged as ``what`` failing."""
         try:
-            assistant = self.backend.get()
+            assistant = self.backend.assistant(collection)
             k = _k(k, DEFAULT_K)
             with self.backend.retrieval_lock:
-                hits = assistant.retrieve(query, k=k)
+                hits = assistant.retrieve(query, k=k, filters=filters)
         except Exception as exc:
             if not isinstance(exc, RagAssistantError):
                 log.exception("%s failed", what)
             raise
-        return hits, assistant.papers, k_beyond_collection(k, len(assistant.papers), len(hits))
+        note = " ".join(filter(None, [filtered_note(filters),
+                                      k_beyond_collection(k, len(assistant.papers), len(hits))]))
+        return hits, assistant.papers, note
 
     # ---- API for scripts (gradio_client) -------------------------------------------------
-    def api_ask(self, question: str, k: int | None = None, history: list[list[str]] | None = None) -> dict:
+    def api_ask(self, question: str, k: int | None = None, history: list[list[str]] | None = None,
+                filters: dict | None = None, collection: str | None = None) -> dict:
         """Answer a question from the paper collection with verified citations.
 
         Args:
             question: the question, in words.
             k: how many papers to retrieve (a whole number of at least 1; left out: the default, 10).
             history: earlier turns as [[question, answer], ...] for follow-up questions.
+            filters: only papers that pass them, e.g. {"year": "2021-2023", "author": "Smith",
+                "category": "cs.CV", "keyword": "pruning"}; when none does, the answer says so.
+            collection: which collection to ask (left out: the chat's own).
         Returns:
             {"answer", "abstained", "mode", "citations": [{"number", "title", "paper_id", "evidence", "meta"}],
              "sources": [{"number", "title", "paper_id", "score", "similarity", "text", "meta"}], "timings"};
             "meta" holds the paper's authors, year, venue, doi, arxiv_id and url, as far as they are known.
         """
         try:
-            assistant = self.backend.get()
+            assistant = self.backend.assistant(collection or "")
             pairs = [(str(p[0]), str(p[1])) for p in (history or []) if isinstance(p, (list, tuple)) and len(p) == 2]
             k = _k(k, DEFAULT_K)
-            events = assistant.stream(question, history=pairs, k=k)
+            events = assistant.stream(question, history=pairs, k=k, filters=Filters.coerce(filters))
             with self.backend.retrieval_lock:
                 first = next(events)
             final = first if isinstance(first, Answer) else None
@@ -199,19 +239,22 @@ class ChatUI:
         _warn(k_beyond_collection(k, len(assistant.papers), len(final.sources)))
         return answer_json(final)
 
-    def api_search(self, query: str, k: int = DEFAULT_K) -> list[dict]:
+    def api_search(self, query: str, k: int = DEFAULT_K, filters: dict | None = None,
+                   collection: str | None = None) -> list[dict]:
         """Papers matching a query (titles and abstracts; no language model).
 
         Args:
             query: words to search for.
             k: how many papers (a whole number of at least 1; default 10). More than the collection
                holds returns what it found, with a warning.
+            filters: only papers that pass them, as for /ask; none passing is an error that says so.
+            collection: which collection to search (left out: the chat's own).
         Returns:
             [{"rank", "title", "paper_id", "score", "similarity", "text", "meta"}, ...] best first;
             "meta" holds the paper's authors, year, venue, doi, arxiv_id and url, as far as they are known.
         """
         try:
-            hits, _, note = self._retrieve(query, k, "/search")
+            hits, _, note = self._retrieve(query, k, "/search", Filters.coerce(filters), collection or "")
         except Exception as exc:  # noqa: BLE001
             raise gr.Error(user_message(exc), print_exception=False) from None
         _warn(note)
@@ -241,6 +284,23 @@ def answer_json(answer: Answer) -> dict:
     }
 
 
+def _filters(year: Any, author: Any, category: Any, keyword: Any) -> Filters:
+    """The filter fields as the page sent them (text, blank for none; a script may send lists)."""
+    def text(value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
+
+    return Filters.of(year=text(year), author=text(author), category=text(category), keyword=text(keyword))
+
+
+def filtered_note(filters: Filters | None) -> str:
+    """What the filters kept, said above the sources ("" without filters).
+
+    >>> filtered_note(Filters.of(year="2021-", author="Smith"))
+    'Searched only papers with year 2021 or later, author Smith.'
+    """
+    return f"Searched only papers with {filters.describe()}." if filters else ""
+
+
 def _k(value: Any, default: int | None = None) -> Any:
     """k as a control or script sent it, for the Assistant to take or reject with its one message
     (k below 1 is an error everywhere, as in the CLI): a slider's 5.0 is 5, a blank is ``default``.
@@ -266,7 +326,8 @@ def k_beyond_collection(k: Any, papers: int, found: int) -> str:
     if not isinstance(k, int) or not papers or k <= papers:
         return ""
     shown = f"all {found:,}" if found == papers else f"the {found:,} found"
-    return f"k = {k:,} is more than the {papers:,} papers in this collection: showing {shown}."
+    held = f"{papers:,} paper{'' if papers == 1 else 's'}"
+    return f"k = {k:,} is more than the {held} in this collection: showing {shown}."
 
 
 def _warn(note: str) -> None:

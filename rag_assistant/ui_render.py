@@ -59,6 +59,7 @@ class Conversation:
 
     turns: list[Turn] = field(default_factory=list)
     next_id: int = 1
+    collection: str = ""  # the collection it asks (blank: the chat's first one)
 
     def add(self, question: str) -> Turn:
         turn = Turn(self.next_id, question)
@@ -247,7 +248,7 @@ def _bot_bubble(turn: Turn) -> str:
 def render_conversation(conversation: Conversation | None, papers: int | None = None) -> str:
     turns = conversation.turns if conversation else []
     if not turns:
-        count = f"{papers:,} paper abstracts" if papers else "the paper abstracts"
+        count = f"{papers:,} paper abstract{'' if papers == 1 else 's'}" if papers else "the paper abstracts"
         body = (
             '<div class="ra-welcome">'
             f"<h3>Ask about {esc(count)}</h3>"

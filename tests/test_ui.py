@@ -495,6 +495,89 @@ def test_source_cards_show_authors_year_venue_and_a_link(meta_ui):
     assert (list(meta["authors"][:2]), meta["year"], meta["venue"]) == (["Ann Lee", "Bo Chen"], 2021, "JMLR")
 
 
+def test_filters_narrow_the_chat_browse_and_api_and_say_so(meta_ui):
+    import gradio as gr
+
+    _, sources, _, conv = _last(meta_ui.submit("How are large graphs pruned?", 3, None, "2022", "", "", ""))
+    assert "Searched only papers with year 2022." in sources
+    assert {h.meta.year for h in conv.turns[-1].sources} == {2022}
+    meta_ui.stop(conv)
+    *_, conv = _last(meta_ui.submit("How many experts?", 3, conv, "", "lee", "JMLR", ""))
+    assert [h.title for h in conv.turns[-1].sources] == [MOE_TITLE]
+    *_, conv = _last(meta_ui.submit("How many experts?", 3, conv, "1990", "", "", ""))
+    turn = conv.turns[-1]
+    assert turn.state == "abstained" and not turn.sources
+    assert turn.text.startswith("No paper in this collection matches the filters (year 1990).")
+    *_, conv = _last(meta_ui.submit("How many experts?", 3, conv, "nineties", "", "", ""))
+    assert conv.turns[-1].state == "error" and "is not a year or a range" in conv.turns[-1].error
+
+    html = meta_ui.browse("speech", 10, "", "", "", "prune")
+    assert "Searched only papers with keyword prune." in html and html.count("<article") == 1
+    assert "Learned Graph Sparsifiers" in html
+    assert [h["title"] for h in meta_ui.api_search("experts", 3, {"year": "2021-"})] != []
+    assert {h["meta"]["year"] for h in meta_ui.api_search("experts", 3, {"year": "2021-"})} <= {2021, 2022}
+    answer = meta_ui.api_ask("How many experts does each token go to?", 3, None, {"author": "Kim"})
+    assert all(c["title"] == "Learned Graph Sparsifiers" for c in answer["citations"])
+    with pytest.raises(gr.Error, match="No paper in this collection matches the filters \\(author Nobody\\)"):
+        meta_ui.api_search("experts", 3, {"author": "Nobody"})
+    with pytest.raises(gr.Error, match="Unknown filter 'venue'"):
+        meta_ui.api_search("experts", 3, {"venue": "JMLR"})
+
+
+def _speech_collection(meta_ui) -> None:
+    """A second collection, "speech", beside the chat's "meta" (its one paper without metadata)."""
+    from rag_assistant import Assistant
+
+    assistant = meta_ui.backend.get()
+    other = Assistant.from_config(assistant.config.replace(collection="speech"), create_empty=True)
+    records = assistant.config.data_dir / "speech.jsonl"
+    records.write_text(json.dumps(META_RECORDS[2]) + "\n", encoding="utf-8")
+    other.ingest([records])
+
+
+def test_the_collection_picker_lists_opens_and_switches_collections(meta_ui):
+    _speech_collection(meta_ui)
+    assert meta_ui.collection_choices().constructor_args["choices"] == ["meta", "speech"]
+
+    *_, conv = _last(meta_ui.submit("How many experts?", 3, None))
+    chat, _, question, switched = meta_ui.choose_collection("speech", conv)
+    assert switched.collection == "speech" and switched.turns == [] and "Ask about 1 paper abstract<" in chat
+    _, sources, _, switched = _last(meta_ui.submit("How small is the speech recognizer?", 3, switched))
+    assert [h.title for h in switched.turns[-1].sources] == ["Tiny Speech Recognizers"]
+    assert "Tiny Speech Recognizers" in sources
+    assert meta_ui.backend.assistant("speech").generator is meta_ui.backend.get().generator  # one model
+    assert [h["title"] for h in meta_ui.api_search("speech", 5, None, "speech")] == ["Tiny Speech Recognizers"]
+    renewed = meta_ui.new_conversation(switched)[-1]
+    assert renewed.collection == "speech" and renewed.turns == []
+
+    with pytest.warns(UserWarning, match="No collection 'nope'"):
+        *_, kept = meta_ui.choose_collection("nope", switched)
+    assert kept is switched and kept.collection == "speech"
+
+
+@pytest.mark.browser
+def test_filters_and_collection_picker_in_the_browser(meta_ui, context):
+    _speech_collection(meta_ui)
+    demo, url = launch(meta_ui.backend)
+    try:
+        tab = Tab(context, url)
+        page = tab.page
+        page.locator("#ra-filters").get_by_text("Filters").click()
+        page.locator("#ra-year input, #ra-year textarea").first.fill("2022")
+        tab.ask("How are the edges of large graphs pruned?")
+        panel = page.locator("#ra-sources")
+        assert "Searched only papers with year 2022." in panel.inner_text()
+        titles = panel.locator(".ra-src .ra-title").all_inner_texts()
+        assert titles and all("Learned Graph Sparsifiers" in t for t in titles)
+        tab.shot("filters")
+        page.locator("#ra-collection input").click()
+        page.get_by_role("option", name="speech").click()
+        page.wait_for_function("() => document.querySelector('#ra-chat').innerText.includes('Ask about 1 paper ')")
+        tab.check_clean()
+    finally:
+        demo.close()
+
+
 # ---- the real LLM ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def llm_server(config):
