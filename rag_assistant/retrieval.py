@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by reciprocal rank, at paper level.
+"""Hybrid retrieval: dense (Chroma) + keyword (BM25), fused by adding scores, at paper level.
 
 A paper never appears twice; each hit carries its fused score, its dense score (best sentence
 and paper vector, on the cosine scale: the relevance signal used to abstain) and its best
@@ -25,17 +25,16 @@ from .types import Hit, Paper, PaperMeta
 
 # Weights of the paper's dense score: SENTENCE_WEIGHT x its best sentence's cosine + the paper
 # vector's share (CENTROID_WEIGHT x cosine to the mean of its sentence vectors + TITLE_WEIGHT x
-# cosine to its title's vector). Measured over the three question files (fused with BM25, MRR):
-# 0.982 / 0.990 / 0.982 against 0.985 / 0.990 / 0.983 for 200-token chunks; dense alone 0.930 /
-# 0.969 / 0.990 against 0.911 / 0.900 / 0.990. Weights from 0.2-0.5 each scored within 0.005.
+# cosine to its title's vector). Chosen on the question files against 200-token chunks and other
+# weights, which scored about the same (docs/retrieval.md).
 SENTENCE_WEIGHT, CENTROID_WEIGHT, TITLE_WEIGHT = 0.3, 0.5, 0.2
 RARE_NAME_PAPERS = 3  # a name found in at most this many papers points at them
 # A paper's fused score = dense score + COVERAGE_WEIGHT x its coverage of the query's rarity-weighted
 # words + NAME_WEIGHT if it holds a rare name from the query: fitted by pairwise logistic regression
 # (gold paper above each other candidate) on the tune halves of the question files, see docs/retrieval.md.
 COVERAGE_WEIGHT, NAME_WEIGHT = 0.56, 0.19
-# Retrieval is unsure when its top two papers' fused scores are closer than this: 24 of the 220 tune-half
-# questions, holding 5 of the 9 whose first paper is wrong (0.03 and 0.10 compared, docs/retrieval.md).
+# Retrieval is unsure when its top two papers' fused scores are closer than this: chosen on the tune
+# halves as the margin that holds most wrong first papers among few questions (docs/retrieval.md).
 UNSURE_MARGIN = 0.05
 MAX_PAPER_WEIGHT = CENTROID_WEIGHT + TITLE_WEIGHT  # a paper vector's weight is at most this (paper_vector)
 _TOKEN = re.compile(r"[\w][\w\-]*")
@@ -84,7 +83,7 @@ def _stopwords() -> list[str]:
 
 
 class KeywordIndex:
-    """BM25 over title + abstract of every paper (bm25s, Snowball-stemmed); rebuilt in ms on load."""
+    """BM25 over title + abstract of every paper (bm25s, Snowball-stemmed); rebuilt from the papers on load."""
 
     def __init__(self, papers: list[Paper]):
         import bm25s

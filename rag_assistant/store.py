@@ -391,7 +391,7 @@ class ChromaStore:
 
     @_guarded
     def lookup(self, paper_ids: Sequence[str], counts: dict[str, int]) -> tuple[dict[str, PaperRecord], dict]:
-        """In one indexed get (a metadata filter would scan the collection, seconds at 100k chunks):
+        """In one indexed get (a metadata filter would scan the whole collection):
         the paper records of ``paper_ids`` and the vectors of the sentence chunks of each paper in
         ``counts`` (paper id -> number of sentences), in order. Absent records are left out."""
         ids = [paper_record_id(pid) for pid in paper_ids]
