@@ -48,6 +48,8 @@ KINDS = [
         medicine: What dose of aspirin was given?
         medicine: What is the hazard ratio for stroke?
         medicine: Who funded the malaria trial?
+        ml: What share of weights does the per-task difference added to frozen weights change? [a thing, no comparison]
+        economics: How large is the wage difference that the minimum-wage study estimates? [a thing, no comparison]
         medicine: What was the outcome of the RECOVERY trial?
         biology: What proportion of the cohort developed diabetes?
         biology: Did the method generalize to other species?
@@ -116,6 +118,8 @@ KINDS = [
         ml: GPT-3 vs. T5 on few-shot tasks?
         ml: How does it compare with BiT?
         medicine: What is the difference between the two vaccine trials?
+        ml: What are the differences between LoRA and adapters?
+        psychology: How different are the two memory tasks?
         climate: Contrast the warming projections of CMIP5 and CMIP6.
         economics: How does the Phillips curve estimate in the first study differ from the second?
         materials: What do the graphene and MoS2 transistor papers have in common?
