@@ -1,7 +1,8 @@
 """The bench's timed subprocesses: a cold ingest (``child_ingest``) and cold start plus answers
-(``child_answer``), each in a fresh process per system, reporting one ``RESULT_TAG`` line of JSON.
+(``child_answer``), each in a fresh process per system, and ``bench --scale``'s client against a
+Chroma server (``child_scale``), each reporting one ``RESULT_TAG`` line of JSON.
 
-    python -m rag_assistant.bench_children ingest|answer PARAMS_JSON
+    python -m rag_assistant.bench_children ingest|answer|scale PARAMS_JSON
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def _peak_rss() -> int:
 
 
 def _child_config(p: dict, **extra) -> Config:
-    keys = ("data_dir", "generator", "llm_model", "chroma_url", "model_cache")
+    keys = ("data_dir", "generator", "llm_model", "chroma_url", "model_cache", "collection")
     values = {k: p[k] for k in keys if p.get(k) and k not in extra}
     if p.get("corpus"):
         values["corpus_paths"] = tuple(Path(c) for c in p["corpus"])
@@ -139,10 +140,68 @@ def child_answer(p: dict) -> dict:
             "llm": getattr(generator, "name", "")}
 
 
+def _vm_status(key: str = "VmHWM") -> int | None:
+    """This process's peak (VmHWM) or current (VmRSS) resident memory in bytes, from /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return _peak_rss() if key == "VmHWM" else None
+
+
+def child_scale(p: dict) -> dict:
+    """``bench --scale``'s client: the time to open the collection on the server (``Assistant.from_config``),
+    retrieval latency without and with each filter (every hit checked against its filter), the store's
+    vector query alone, and this process's peak memory."""
+    import chromadb  # noqa: F401 - imports are not part of opening the collection
+
+    if _child_config(p).embed_backend == "openvino":
+        import openvino  # noqa: F401
+        import tokenizers  # noqa: F401
+    from .assistant import Assistant
+    from .benchmark import _lat_summary, _latencies
+    from .filters import Filters
+    from .filters import where as filter_where
+
+    start = time.perf_counter()
+    a = Assistant.from_config(_child_config(p, generator="extractive"), build_if_missing=False)
+    out: dict = {"open_s": time.perf_counter() - start, "papers": len(a.papers), "records": a.store.count(),
+                 "rss_after_open_bytes": _vm_status("VmRSS"), "retrieval": {}, "store_query": {}}
+    a.embedder.embed_query("warm up the embedder")
+    clear = getattr(a.embedder.embed_query, "cache_clear", None)
+    queries, warm = p["queries"], p["warmup"]
+    for name, given in p["filters"].items():
+        filters = Filters.coerce(given)
+        first = time.perf_counter()
+        a.retrieve(warm[0], k=10, filters=given)  # a first filtered search builds the filter index
+        first_s = time.perf_counter() - first
+        hits: list = []
+
+        def search(q, given=given, hits=hits):
+            hits.append(a.retrieve(q, k=10, filters=given))
+
+        times = _latencies(search, queries, warm, clear)
+        timed = hits[len(warm):]
+        out["retrieval"][name] = _lat_summary(times) | {
+            "first_s": first_s, "matching_papers": len(a.retriever.scope(filters).papers or a.papers),
+            "hits_per_query": sum(map(len, timed)) / max(1, len(timed)),
+            "outside_filter": sum(not filters.matches(a.papers[h.paper_id]) for found in timed for h in found)}
+    vectors = [a.embedder.embed_query(q) for q in queries]
+    year_where = filter_where(Filters.of(year=p["year_filter"]), None)
+    for name, where in (("none", None), ("year", year_where)):
+        times = _latencies(lambda v, where=where: a.store.query(v, a.config.dense_candidates, where=where),
+                           vectors, vectors[:len(warm)])
+        out["store_query"][name] = _lat_summary(times) | {"where": where}
+    out["peak_rss_bytes"] = _vm_status("VmHWM")
+    return out
+
+
 def child_main(argv: list[str]) -> int:
     apply_offline_env()
     task, params = argv[0], json.loads(argv[1])
-    result = {"ingest": child_ingest, "answer": child_answer}[task](params)
+    result = {"ingest": child_ingest, "answer": child_answer, "scale": child_scale}[task](params)
     print(RESULT_TAG + json.dumps(result), flush=True)
     return 0
 

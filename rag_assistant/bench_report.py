@@ -174,3 +174,115 @@ def _answer_summary(records, questions) -> dict:
             "total_p95_s": M.percentile([r["total_s"] for r in records], 95),
             "tokens_per_s_p50": M.percentile([r["tokens_per_s"] for r in records], 50),
             "citation_precision": M.mean(precision), "citation_recall": M.mean(recall), "modes": modes}
+
+
+# ---- bench --scale ----------------------------------------------------------------------
+SCALE_TARGET_PAPERS = 100_000
+SCALE_YEAR_P50_MS = 50
+
+
+def scale_targets(r: dict) -> list[dict]:
+    """``bench --scale``'s figures as rows (measure, value, target, result): the target is retrieval
+    p50 <= 50 ms with a year filter at 100,000 papers, judged only at that size or above; the others
+    are shown, not judged."""
+    rows: list[dict] = []
+    n = r["collection"]["papers"]
+
+    def add(name, value, target="", ok=None, unit=""):
+        rows.append({"measure": name, "value": value, "target": target, "unit": unit,
+                     "result": None if ok is None else ("PASS" if ok else "FAIL")})
+
+    ing = r.get("ingest")
+    if ing:
+        add(f"Ingest, a sample of {ing['papers']} papers with the real embedder (papers/s)", ing["papers_per_s"])
+    client = r.get("client", {})
+    for name, label in (("none", "no filter"), ("year", "year filter"), ("author", "author filter"),
+                        ("category", "category filter")):
+        x = client.get("retrieval", {}).get(name)
+        if not x:
+            continue
+        given = r["filters"].get(name)
+        what = f"{label} {next(iter(given.values()))}" if given else label
+        if name == "year":
+            judged = n >= SCALE_TARGET_PAPERS
+            add(f"Retrieval p50, {n:,} papers, {what} (ms)", x["p50_ms"],
+                f"<= {SCALE_YEAR_P50_MS} ms at {SCALE_TARGET_PAPERS:,} papers"
+                + ("" if judged else f" (not judged below {SCALE_TARGET_PAPERS:,})"),
+                x["p50_ms"] <= SCALE_YEAR_P50_MS if judged else None)
+        else:
+            add(f"Retrieval p50, {n:,} papers, {what} (ms)", x["p50_ms"])
+        add(f"Retrieval p95, {n:,} papers, {what} (ms)", x["p95_ms"])
+    if client.get("open_s") is not None:
+        add(f"Open the collection on a client, {n:,} papers (s)", client["open_s"])
+    if client.get("peak_rss_bytes"):
+        add("Peak memory, client (RSS, GB)", client["peak_rss_bytes"] / GB)
+    for key, label in (("server_serve", "while serving the client"), ("server_write", "while written")):
+        if r.get(key, {}).get("VmHWM"):
+            add(f"Peak memory, Chroma server {label} (RSS, GB)", r[key]["VmHWM"] / GB)
+    if r.get("disk"):
+        add("Disk per paper (KB)", r["disk"]["per_paper"] / 1024)
+    w = r.get("write")
+    if w and w.get("papers_per_s"):
+        add("Write from precomputed vectors (papers/s)", w["papers_per_s"])
+    return rows
+
+
+def render_scale_markdown(r: dict) -> str:
+    """``bench.md`` of ``bench --scale``: the figures, the details of each part, and the method
+    (``bench_scale``'s docstring)."""
+    from . import bench_scale
+    from .reports import md_table
+
+    c = r["collection"]
+    rows = [[t["measure"], _fmt(t["value"]), t["target"] or "-", t["result"] or "-"] for t in r["targets"]]
+    lines = [f"# Benchmark at scale: {c['papers']:,} generated papers in a Chroma server", "",
+             f"- Created {r['created']}; run in {r['runtime_s']:.0f} s; {r.get('cpu_count') or os.cpu_count()} CPU "
+             f"cores; {c['papers']:,} papers, {c['chunks']:,} sentence chunks, {c['records']:,} records",
+             f"- Load average (1 min) at start / end: {r.get('load_start', 'n/a')} / {r.get('load_end', 'n/a')} "
+             "(above the core count means other processes shared the CPU)",
+             f"- Scale folder (kept; a rerun at this size reuses it): {r['scale_dir']}", "",
+             md_table(["Measure", "value", "target", "result"], rows), ""]
+    details = []
+    w = r.get("write")
+    if w:
+        done = (f"{w['papers_written']:,} papers in {w['batches_written']} batches in {w['seconds']:.0f} s"
+                if w["batches_written"] else "nothing (the collection was complete)")
+        details.append(["write", f"{w['batches']} batches; {w['batches_found']} found written before this run; "
+                        f"this run wrote {done}; counted {w['records']:,} records, {w['paper_records']:,} papers"])
+    if r.get("disk"):
+        d = r["disk"]
+        details.append(["disk", f"{d['allocated'] / GB:.2f} GB allocated ({d['size'] / GB:.2f} GB in file sizes), "
+                        f"{d['per_paper'] / 1024:.1f} KB per paper"])
+    ing = r.get("ingest")
+    if ing:
+        details.append(["ingest sample", f"{ing['papers']} papers, {ing['chunks']} chunks in {ing['seconds']:.1f} s "
+                        f"({ing['papers_per_s']:.1f} papers/s, {ing['chunks_per_s']:.0f} chunks/s)"])
+    client = r.get("client")
+    if client:
+        details.append(["client", f"opened {client['papers']:,} papers ({client['records']:,} records) in "
+                        f"{client['open_s']:.1f} s; RSS after opening {_gb(client.get('rss_after_open_bytes'))}, "
+                        f"peak {_gb(client.get('peak_rss_bytes'))}"])
+        for name, x in client["retrieval"].items():
+            details.append([f"retrieval, {name}: {r['filters'].get(name) or 'no filter'}",
+                            f"{x['n']} queries, p50 {x['p50_ms']:.1f} ms, p95 {x['p95_ms']:.1f} ms, mean "
+                            f"{x['mean_ms']:.1f} ms; {x['matching_papers']:,} papers match; {x['hits_per_query']:.1f} "
+                            f"hits a query, {x['outside_filter']} outside the filter; first search "
+                            f"{x['first_s']:.2f} s"])
+        for name, x in client["store_query"].items():
+            details.append([f"store vector query alone (60 nearest), {name}",
+                            f"{x['n']} queries, p50 {x['p50_ms']:.1f} ms, p95 {x['p95_ms']:.1f} ms; "
+                            f"where {x['where']}"])
+    if r.get("server_start_s") is not None:
+        details.append(["server start", f"{r['server_start_s']:.1f} s to accept connections on the written folder"])
+    for key, label in (("server_write", "server while written"), ("server_serve", "server while serving")):
+        if r.get(key):
+            details.append([label, f"peak RSS {_gb(r[key].get('VmHWM'))}, RSS at the end {_gb(r[key].get('VmRSS'))}"])
+    for name, error in r.get("errors", {}).items():
+        details.append([f"{name}: error", error])
+    lines += ["## Details", "", md_table(["Part", "Measured"], details), "", "## Method", "",
+              (bench_scale.__doc__ or "").split("exactly:", 1)[-1].strip(), ""]
+    return "\n".join(lines)
+
+
+def _gb(value) -> str:
+    return "n/a" if not value else f"{value / GB:.2f} GB"

@@ -1,6 +1,7 @@
 """``rag-assistant bench``: speed and memory of the assistant next to the stock LangChain recipe.
 
     rag-assistant bench [--out DIR] [--synthetic-chunks N] [--quick]
+    rag-assistant bench --scale N [--scale-dir DIR] [--quick] [--out DIR]   (see ``bench_scale``)
 
 Every figure is measured in the same run for both systems (see ``baselines.StockRecipe``
 for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
@@ -47,7 +48,7 @@ from pathlib import Path
 
 from . import metrics as M
 from .bench_children import OPT_IN, _load, _run_child
-from .bench_report import GB, _answer_summary, render_markdown, targets
+from .bench_report import GB, _answer_summary, render_markdown, render_scale_markdown, targets
 from .bench_synthetic import build_synthetic_index, synthetic_collection, synthetic_vectors, write_corpus_sample
 from .config import Config, apply_offline_env
 from .errors import RagAssistantError
@@ -112,6 +113,12 @@ def _parser():
     p.add_argument("--synthetic-chunks", type=int, help="size of the synthetic collection (default 100000)")
     p.add_argument("--quick", action="store_true", help="a ~3-minute version (smaller samples)")
     p.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS, help="questions for queries and answers")
+    p.add_argument("--scale", type=int, metavar="N",
+                   help="instead: a generated collection of N papers in a Chroma server the bench starts "
+                        "(ingest papers/s, retrieval with and without filters, peak memory, disk, open time)")
+    p.add_argument("--scale-dir", type=Path, metavar="DIR",
+                   help="with --scale: the folder of its server and vectors, kept so that a stopped run resumes "
+                        "(default DATA_DIR/bench-scale/N-papers)")
     add_config_overrides(p)
     return p
 
@@ -287,16 +294,24 @@ def run(config: Config, plan: Plan, questions, log) -> dict:
 def main(argv: list[str] | None, config: Config | None = None) -> int:
     apply_offline_env()
     try:
-        args, config = parse_cli(_parser(), argv, config, synthetic_chunks=100)
+        args, config = parse_cli(_parser(), argv, config, synthetic_chunks=100, scale=20)
         questions = load_questions(args.questions)
         plan = Plan.make(args.quick, args.synthetic_chunks)
         out = prepare_out(args.out or default_out("bench"))
-        result = run(config, plan, questions, log=lambda m: print(m, file=sys.stderr, flush=True))
+        log = lambda m: print(m, file=sys.stderr, flush=True)
+        if args.scale:
+            from . import bench_scale
+
+            plain = [q.question for q in questions if not q.history]
+            folder = args.scale_dir or bench_scale.default_scale_dir(config, args.scale)
+            result = bench_scale.run(config, args.scale, folder, plain[:plan.queries], plain[::-1][:plan.warmup], log)
+        else:
+            result = run(config, plan, questions, log=log)
     except RagAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     (out / "bench.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    markdown = render_markdown(result)
+    markdown = render_scale_markdown(result) if args.scale else render_markdown(result)
     (out / "bench.md").write_text(markdown, encoding="utf-8")
     print(re.split(r"\n## Method", markdown)[0].rstrip())
     print(f"\nWrote bench.json and bench.md to {out}")

@@ -111,8 +111,10 @@ def test_answer_speed_target_needs_both_speed_and_precision():
 def test_bad_arguments_exit_2(config, tmp_path, capsys):
     assert benchmark.main(["--synthetic-chunks", "5"], config) == 2
     assert benchmark.main(["--questions", str(tmp_path / "missing.jsonl")], config) == 2
+    assert benchmark.main(["--scale", "5"], config) == 2
     errors = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
-    assert len(errors) == 2 and all(line.startswith("error: ") for line in errors)
+    assert len(errors) == 3 and all(line.startswith("error: ") for line in errors)
+    assert errors[-1] == "error: --scale must be at least 20"
 
 
 def test_synthetic_index_serves_both_systems(papers, assistant, config, tmp_path):
