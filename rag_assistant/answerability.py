@@ -11,8 +11,13 @@ question's specific wording, weighted by rarity in the collection, the paper con
 missing from the top papers (``names_missing``) or all in the best one (``anchored``, and
 ``name_only`` when a "what is X?" question is little more than those names); capitalised words
 (``Adam``, ``Kenya``) missing from the top papers (``proper_missing``); for a question asking
-for a number, how well the best sentence that states one matches (``figure_gap``); and the kind
-of question.
+for a number, how well the best sentence that states one matches (``figure_gap``); whether it
+follows up on the conversation; and its kind where the kind changes how well the evidence can
+match: a list or a "which paper" question describes a topic, an overview asks for a paper as a
+whole, so neither matches one sentence as closely as a question about one fact. A comparison is
+not a feature: in the labelled files nearly every comparison is answerable, so its flag learns the
+files' mix of questions more than how evidence looks (it answered near-miss comparisons), and
+leave-one-file-out cross-validation scores the model the same without it.
 """
 from __future__ import annotations
 
@@ -32,8 +37,7 @@ from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
 FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "names_missing", "anchored", "name_only",
-            "proper_missing", "figure_gap",
-            "kind_list", "kind_which_paper", "kind_overview", "kind_compare", "follow_up")
+            "proper_missing", "figure_gap", "kind_list", "kind_which_paper", "kind_overview", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
 _FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
 
@@ -135,8 +139,7 @@ class Answerability:
         f = dict.fromkeys(FEATURES, 0.0)
         f.update({"kind_list": float(kind is QuestionKind.LIST),
                   "kind_which_paper": float(kind is QuestionKind.WHICH_PAPER),
-                  "kind_overview": float(kind is QuestionKind.OVERVIEW),
-                  "kind_compare": float(kind is QuestionKind.COMPARE), "follow_up": float(follow_up)})
+                  "kind_overview": float(kind is QuestionKind.OVERVIEW), "follow_up": float(follow_up)})
         if not hits:
             f["names_missing"] = 1.0
             return f, tuple(name_terms(question) + quoted_phrases(question)), False

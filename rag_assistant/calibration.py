@@ -81,24 +81,32 @@ def labelled_examples(assistant, questions: Iterable) -> tuple[list[dict], list[
 # how much a derived out-of-collection question (general knowledge, a near miss with its paper left
 # out) weighs against a labelled unanswerable one, and the probability at which to answer.
 SYNTHETIC_WEIGHTS = (0.0, 0.1, 0.25, 0.5)
-THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 .. 0.60
+# The operating point: at most this share of answerable held-out questions refused (the answer path's
+# target), and among the choices that meet it, the one that refuses the most unanswerable ones. A
+# refusal of a question the collection answers costs the researcher the answer; a wrong answer still
+# shows its cited evidence, which they can check.
+MAX_FALSE_ABSTENTION = 0.05
 
 
 def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune") -> Model:
     """The packaged model: weights fitted on the ``split`` halves of labelled question files over
-    the assistant's collection, plus its derived out-of-collection questions; the synthetic weight
-    and the threshold chosen by cross-validation (``choose``)."""
+    the assistant's collection, and of collection folders (``eval/collections/<name>/``: its
+    ``questions.jsonl`` over its own ``papers.jsonl``), plus the collection's derived
+    out-of-collection questions; the synthetic weight and the threshold chosen by cross-validation
+    (``choose``)."""
     from .evaluation import load_questions
 
     groups, names = [], []
     for path in question_files:
-        questions = [q for q in load_questions(path) if split == "all" or q.split == split]
-        rows, labels = labelled_examples(assistant, questions)
+        asker, questions_path = _asker(assistant, Path(path))
+        questions = [q for q in load_questions(questions_path) if split == "all" or q.split == split]
+        rows, labels = labelled_examples(asker, questions)
         groups.append((rows, labels))
         names.append(f"{Path(path).name} ({len(rows)})")
     synthetic_rows, synthetic_labels, counts = synthetic_examples(assistant)
     negatives = [r for r, y in zip(synthetic_rows, synthetic_labels) if y == 0]
-    weight, threshold, score = choose(groups, negatives)
+    weight, threshold, (false_abstention, refused) = choose(groups, negatives)
     rows = [r for g in groups for r in g[0]]
     labels = [y for g in groups for y in g[1]]
     positives = sum(labels)
@@ -106,10 +114,25 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune")
               f"{', '.join(names)} ({positives} answerable, {len(labels) - positives} not) and "
               f"{len(negatives)} questions derived from the collection that it does not answer (weight "
               f"{weight}); threshold {threshold}; weight and threshold chosen by leave-one-file-out "
-              f"cross-validation (mean balanced accuracy {score:.3f})")
+              f"cross-validation: the most unanswerable questions refused ({refused:.3f} of them) with at most "
+              f"{MAX_FALSE_ABSTENTION} of answerable ones refused ({false_abstention:.3f}), held out")
     model = fit(rows + negatives, labels + [0] * len(negatives), origin,
                 _weights(labels, len(negatives), weight), threshold)
     return replace(model, reference=fit_logit_map([model.logit(r) for r in synthetic_rows], synthetic_labels))
+
+
+def _asker(assistant, path: Path):
+    """The assistant that answers a question file (this one), or a collection folder's own over its
+    index (built from its ``papers.jsonl`` on first use, as ``rag-assistant eval --collection-dir``)."""
+    if not path.is_dir():
+        return assistant, path
+    from .assistant import Assistant
+    from .evaluation import collection_config
+
+    config, questions_path = collection_config(assistant.config, path)
+    other = Assistant.from_config(config)
+    other.use_model(assistant.answerability.model)
+    return other, questions_path
 
 
 def _weights(labels: Sequence[int], extra_negatives: int, weight: float) -> list[float]:
@@ -120,39 +143,51 @@ def _weights(labels: Sequence[int], extra_negatives: int, weight: float) -> list
     return [pos_w if y else neg_w for y in labels] + [weight * neg_w] * extra_negatives
 
 
-def _balanced_accuracy(probabilities: Sequence[float], labels: Sequence[int], threshold: float) -> float:
-    """The mean of the share of answerable questions answered and of unanswerable ones refused."""
-    answered = [p >= threshold for p in probabilities]
-    rates = [sum(a == bool(y) for a, y in zip(answered, labels) if bool(y) == kind) / n
-             for kind in (True, False) if (n := sum(bool(y) == kind for y in labels))]
-    return sum(rates) / len(rates)
+def _refused(probabilities: Sequence[float], labels: Sequence[int], threshold: float, answerable: bool):
+    """The share of the answerable (or unanswerable) questions refused at ``threshold``; None if none."""
+    chosen = [p for p, y in zip(probabilities, labels) if bool(y) == answerable]
+    return sum(p < threshold for p in chosen) / len(chosen) if chosen else None
 
 
-def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tuple[float, float, float]:
-    """(synthetic weight, threshold, score): each labelled file in turn is held out, and so is every
-    other derived negative (one more "file"); the pair with the best mean balanced accuracy (answered
-    answerable and refused unanswerable questions count alike, whatever their mix in a file) on what
-    was held out wins."""
+def operating_point(held_out: Sequence[tuple[Sequence[float], Sequence[int]]], threshold: float) -> tuple:
+    """(false abstention, unanswerable refused) at ``threshold``, each the mean over the held-out
+    files that have such questions.
+
+    >>> operating_point([([0.9, 0.2, 0.1], [1, 1, 0]), ([0.05], [0])], 0.3)
+    (0.5, 1.0)
+    """
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for probabilities, labels in held_out:
+        for answerable in (True, False):
+            rate = _refused(probabilities, labels, threshold, answerable)
+            if rate is not None:
+                rates[answerable].append(rate)
+    return tuple(round(sum(r) / len(r), 4) if r else 0.0 for r in (rates[True], rates[False]))
+
+
+def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tuple[float, float, tuple]:
+    """(synthetic weight, threshold, (false abstention, unanswerable refused)): each labelled file in
+    turn is held out, and so is every other derived negative (one more "file"); of the pairs whose
+    mean held-out false abstention is at most ``MAX_FALSE_ABSTENTION``, the one that refuses the most
+    held-out unanswerable questions wins (the lowest false abstention when no pair meets it)."""
     held_negatives, train_negatives = list(negatives[1::2]), list(negatives[::2])
-    best = (0.0, 0.5, -1.0)
+    candidates = []
     for weight in SYNTHETIC_WEIGHTS:
-        scores: dict[float, list[float]] = {t: [] for t in THRESHOLDS}
+        held_out = []
         for i, (test_rows, test_labels) in enumerate(groups):
             rows = [r for j, g in enumerate(groups) if j != i for r in g[0]]
             labels = [y for j, g in enumerate(groups) if j != i for y in g[1]]
             extra = train_negatives if weight else []
             model = fit(rows + extra, labels + [0] * len(extra), "cv", _weights(labels, len(extra), weight))
-            p = [model.probability(r) for r in test_rows]
-            q = [model.probability(r) for r in held_negatives]
-            for t in THRESHOLDS:
-                scores[t].append(_balanced_accuracy(p, test_labels, t))
-                if i == len(groups) - 1:
-                    scores[t].append(sum(qi < t for qi in q) / max(1, len(q)))
-        for t, values in scores.items():
-            mean = sum(values) / len(values)
-            if mean > best[2] + 1e-9:
-                best = (weight, t, round(mean, 4))
-    return best
+            held_out.append(([model.probability(r) for r in test_rows], test_labels))
+            if i == len(groups) - 1:
+                held_out.append(([model.probability(r) for r in held_negatives], [0] * len(held_negatives)))
+        for t in THRESHOLDS:
+            candidates.append((weight, t, operating_point(held_out, t)))
+    feasible = [c for c in candidates if c[2][0] <= MAX_FALSE_ABSTENTION]
+    if feasible:
+        return max(feasible, key=lambda c: (c[2][1], -c[2][0]))
+    return min(candidates, key=lambda c: (c[2][0], -c[2][1]))
 
 
 def _logit_map(model: Model, assistant, **options) -> tuple[float, float]:
