@@ -254,11 +254,12 @@ CHANGE_TO_RECALIBRATE = 0.2  # a collection whose paper count moved this much si
 
 
 def needs_calibration(assistant, min_papers: int = 20) -> bool:
-    """Whether an ingest changed the collection enough to calibrate it (again): no calibration of its
-    own yet, or a paper count 20% away from the one it was calibrated at. A collection under
-    ``min_papers`` papers is too small to derive questions from and keeps the packaged model."""
+    """Whether an ingest changed the collection enough to calibrate it (again), when the collection
+    calibrates itself (``Config.auto_calibrate``): no calibration of its own yet, or a paper count
+    20% away from the one it was calibrated at. A collection under ``min_papers`` papers is too small
+    to derive questions from and keeps the packaged model."""
     count = len(assistant.papers)
-    if count < min_papers:
+    if not assistant.config.auto_calibrate or count < min_papers:
         return False
     path = calibration_path(assistant.config)
     if not path.exists():

@@ -69,6 +69,7 @@ ENV_SETTINGS = (
     ("embed_dtype", "RAG_EMBED_DTYPE", str),
     ("embed_backend", "RAG_EMBED_BACKEND", str),
     ("rewrite_queries", "RAG_REWRITE_QUERIES", _bool),
+    ("auto_calibrate", "RAG_AUTO_CALIBRATE", _bool),
     ("collection", "RAG_COLLECTION", str),
 )
 # (lowest, highest) allowed; a number setting not listed only has to be finite (float) or whole (int)
@@ -115,6 +116,12 @@ class Config:
     # MRR and Recall@5 by no more than noise, for one model call each (docs/retrieval.md): off, as it
     # gains nothing.
     rewrite_queries: bool = False
+    # Opt-in: calibrate a collection's answer decision on its own derived questions after an ingest or
+    # a remove that changes it enough (calibration.needs_calibration). On the out-of-field
+    # collections' tune halves it did no better than the packaged model (one the same, one worse:
+    # docs/quality.md), so the packaged model decides unless the user asks for this or runs
+    # `rag-assistant calibrate`.
+    auto_calibrate: bool = False
     # Answering
     max_question_chars: int = 2000
     evidence_papers: int = 3
