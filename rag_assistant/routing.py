@@ -70,7 +70,7 @@ def _patterns() -> dict[str, re.Pattern]:
                                + "|".join(rf"\b{p}" for p in r["overview_patterns"]), flags),
         "overview_word": re.compile(rf"(?<![\w-])({_words(r['overview'])})(?![\w-])", flags),
         "quantity": re.compile(rf"(?<![\w-])({_words(r['quantity'])})(?![\w-])"
-                               rf"|\b(what|which)\s+([\w-]+\s+){{0,3}}?({_words(r['quantity_nouns'])})\b", flags),
+                               rf"|\b(what|which)\s+([\w-]+\s+){{0,3}}?({_words(r['quantity_nouns'])})(e?s)?\b", flags),
         "instruction": re.compile("|".join(r["instruction_patterns"]), flags),
         "pronoun": re.compile(rf"\b({_words(c['pronouns'])})\b", flags),
         # "the method", "this paper", "these results": unless a specifier says which one
@@ -134,6 +134,8 @@ def asks_for_quantity(question: str) -> bool:
 
     >>> asks_for_quantity("How many participants were enrolled?"), asks_for_quantity("What is CUBER?")
     (True, False)
+    >>> asks_for_quantity("What hypoglycaemia rates were reported?"), asks_for_quantity("Which doses were given?")
+    (True, True)
     """
     return bool(_patterns()["quantity"].search(_normalize(question)))
 

@@ -181,6 +181,8 @@ QUANTITIES = [
         medicine: How many patients were enrolled?
         medicine: What was the mortality rate?
         medicine: What is the mortality rate in the control arm?
+        medicine: What neonatal hypoglycaemia rates were reported? [past miss: a plural measure]
+        economics: Which interest rates did the lenders charge? [a plural measure]
         medicine: What is the hazard ratio for stroke?
         medicine: What was the odds ratio?
         medicine: What is the sensitivity of the test?
