@@ -3,21 +3,23 @@ probability, from a logistic model over features of the question against the ret
 fitted on labelled questions (``rag-assistant calibrate --questions``) or, for a collection
 nobody labelled, on questions derived from the collection itself (``calibration.py``).
 
-The features are properties of retrieval and evidence, not of any field's vocabulary: how close
-the best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of
-the ranking (``top_z``); how well its best sentence matches (``best_sentence``); how much of the
-question's specific wording, weighted by rarity in the collection, the paper contains
-(``coverage``); whether names the question uses (acronyms, model names, quoted titles) are
-missing from the top papers (``names_missing``) or all in the best one (``anchored``, and
-``name_only`` when a "what is X?" question is little more than those names); capitalised words
-(``Adam``, ``Kenya``) missing from the top papers (``proper_missing``); for a question asking
-for a number, how well the best sentence that states one matches (``figure_gap``); whether it
-follows up on the conversation; and its kind where the kind changes how well the evidence can
-match: a list or a "which paper" question describes a topic, an overview asks for a paper as a
-whole, so neither matches one sentence as closely as a question about one fact. A comparison is
-not a feature: in the labelled files nearly every comparison is answerable, so its flag learns the
-files' mix of questions more than how evidence looks (it answered near-miss comparisons), and
-leave-one-file-out cross-validation scores the model the same without it.
+The features are properties of retrieval and evidence, not of any field's vocabulary: how close the
+best paper is (``top_dense``), how far ahead of the runner-up (``gap``) and of the rest of the
+ranking (``top_z``); how well its best sentence matches (``best_sentence``); how much of the
+question's specific wording, weighted by rarity in the collection, the paper contains (``coverage``)
+and the best two consecutive sentences of it contain (``passage_coverage``: a near miss spreads the
+question's topic over the abstract without the passage that answers it); whether names the question
+uses (acronyms, model names, quoted titles) are missing from the top papers (``names_missing``) or
+all in the best one (``anchored``, and ``name_only`` when a "what is X?" question is little more
+than those names); capitalised words (``Adam``, ``Kenya``) missing from the top papers
+(``proper_missing``); for a question asking for a number, how well the best sentence that states one
+matches (``figure_gap``); whether it follows up on the conversation; and its kind where the kind
+changes how well the evidence can match: a list or a "which paper" question describes a topic, an
+overview asks for a paper as a whole, so neither matches one sentence as closely as a question about
+one fact. A comparison is not a feature: in the labelled files nearly every comparison is
+answerable, so its flag learns the files' mix of questions more than how evidence looks (it answered
+near-miss comparisons), and leave-one-file-out cross-validation scores the model the same without
+it.
 """
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
-FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "names_missing", "anchored", "name_only",
+FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "passage_coverage", "names_missing",
+            "anchored", "name_only",
             "proper_missing", "figure_gap", "kind_list", "kind_which_paper", "kind_overview", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
 _FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
@@ -158,6 +161,7 @@ class Answerability:
         names = name_terms(question) + quoted_phrases(question)
         in_top = set(names) - set(self._missing_names(question, hits[:1]))
         f["coverage"] = self._coverage(question, top, in_top)
+        f["passage_coverage"] = self._passage_coverage(question, sentences, in_top)
         f["names_missing"] = len(missing) / len(names) if names else 0.0
         # every name the question uses is in the top paper: a new acronym anchors the question to it
         # however little the rest of the wording matches
@@ -189,6 +193,21 @@ class Answerability:
         weights = {t: self.keyword.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         return sum(w for t, w in weights.items() if t in have) / total
+
+    def _passage_coverage(self, question: str, sentences: Sequence[str], names_found=(), window: int = 2) -> float:
+        """``_coverage`` of the paper's best ``window`` consecutive sentences (the passage an answer
+        would quote)."""
+        terms = [t for t in dict.fromkeys(self.keyword.stems(question)) if t not in self._generic]
+        if not terms:
+            return 1.0
+        weights = {t: self.keyword.idf(t) for t in terms}
+        total = sum(weights.values()) or 1.0
+        named = set(self.keyword.stems(" ".join(names_found)))
+        best = 0.0
+        for start in range(max(1, len(sentences) - window + 1)):
+            have = set(self.keyword.stems(" ".join(sentences[start:start + window]))) | named
+            best = max(best, sum(w for t, w in weights.items() if t in have) / total)
+        return best
 
     def _missing_names(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Names the question uses that none of the top papers mentions or spells out."""
