@@ -42,7 +42,15 @@ FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "passage_c
             "anchored", "name_only",
             "proper_missing", "figure_gap", "kind_list", "kind_which_paper", "kind_overview", "follow_up")
 NAME_WINDOW = 3  # a name the question uses must be in one of the top papers
-_FIGURE = re.compile(r"(?<![\w-])\d")  # a reported figure, not the digits of a name (CIFAR-10)
+# a reported figure: digits (not those of a name, CIFAR-10) or a number word ("six tone pairs", "twice
+# as fast"); "one" is left out, being mostly "one of the ..."
+_FIGURE = re.compile(r"(?<![\w-])\d|\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                     r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|twice|thrice|half|double|"
+                     r"triple|tenfold|hundredfold)\b", re.IGNORECASE)
+# A question that wants a number and is about one fact cannot be answered from a paper that states no
+# figure at all: refused whatever the model's probability (a list or an overview that mentions "how
+# much" in passing is not held to this).
+FIGURE_BOUND = (QuestionKind.FACT, QuestionKind.COMPARE)
 
 
 @dataclass(frozen=True)
@@ -134,7 +142,8 @@ class Answerability:
                follow_up: bool = False) -> Decision:
         features, missing, no_figures = self.features(question, kind, hits, question_vector, follow_up)
         p = self.model.probability(features)
-        return Decision(p >= self.model.threshold, round(p, 4), features, missing, no_figures)
+        answer = p >= self.model.threshold and not (no_figures and kind in FIGURE_BOUND)
+        return Decision(answer, round(p, 4), features, missing, no_figures)
 
     def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:
