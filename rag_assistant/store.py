@@ -1,9 +1,8 @@
 """The vector store: Chroma, embedded (``PersistentClient``) or a server (``HttpClient``).
 
-The only module that imports chromadb. One collection holds each paper's sentence chunks and
-its paper record (their layout: ``store_records.py``). Records are upserted with our own
-embeddings and our own embedding function is always attached, so Chroma never tries to download
-its default model.
+The only module that imports chromadb. One collection holds each paper's sentence chunks and its
+paper record (their layout: ``store_records.py``). Records are upserted with our own embeddings and
+our own embedding function is always attached, so Chroma never downloads its default model.
 """
 from __future__ import annotations
 
@@ -300,11 +299,11 @@ class ChromaStore:
                                               for p in batch])
         year = {p.paper_id: p.year for p in papers}
         for start in range(0, len(papers), ID_BATCH):  # the sentence chunks carry the year too
-            got = self.collection.get(where={"$and": [{"paper_id": {"$in": list(year)[start:start + ID_BATCH]}},
-                                                      {"position": {"$gte": 0}}]}, include=["metadatas"])
+            chunks = {"$and": [{"paper_id": {"$in": list(year)[start:start + ID_BATCH]}}, {"position": {"$gte": 0}}]}
+            got = self.collection.get(where=chunks, include=["metadatas"])
+            years = [{"year": year[m["paper_id"]]} for m in got["metadatas"]]
             if got["ids"]:
-                self.collection.update(ids=got["ids"],
-                                       metadatas=[{"year": year[m["paper_id"]]} for m in got["metadatas"]])
+                self.collection.update(ids=got["ids"], metadatas=years)
 
     @_guarded
     def paper_count(self) -> int:

@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 MODULES = ["acronyms", "baselines", "chunking", "citations", "composing", "conversation", "corpus", "evidence",
-           "filters", "metrics", "retrieval", "store_records", "terms"]
+           "filters", "keywords", "metrics", "retrieval", "store_records", "terms"]
 
 
 @pytest.mark.parametrize("name", MODULES)
