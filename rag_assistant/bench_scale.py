@@ -267,6 +267,7 @@ def write_collection(store, scale: ScaleCollection, vectors: ScaleVectors, batch
     if batch_papers * 13 > UPSERT_BATCH:
         raise ValueError(f"a batch of {batch_papers} papers could exceed one upsert ({UPSERT_BATCH} records)")
     batches = scale.batches(batch_papers)
+    _claim(store, scale)
     complete = store.stored_fingerprint == store.fingerprint and store.count() == scale.records
     done = set(range(len(batches))) if complete else written_batches(store, scale, batches)
     todo = [n for n in range(len(batches)) if n not in done]
@@ -290,6 +291,23 @@ def write_collection(store, scale: ScaleCollection, vectors: ScaleVectors, batch
     return {"batches": len(batches), "batches_found": len(done), "batches_written": len(todo),
             "papers_written": papers, "seconds": seconds, "papers_per_s": papers / seconds if papers else None,
             "records": records, "paper_records": paper_records}
+
+
+def _claim(store, scale: ScaleCollection) -> None:
+    """Record in the collection's metadata which generated collection it holds (``ScaleCollection.key``),
+    so that a run resumes only its own: a collection that holds another one, or records written by
+    anything else, is an error."""
+    metadata = store.collection.metadata or {}
+    held = metadata.get("bench_scale")
+    if held == scale.key:
+        return
+    if held is not None or store.count():
+        raise RagAssistantError(
+            f"the collection '{store.collection.name}' at {store.location} holds "
+            f"{'another generated collection (' + held + ')' if held else 'records the scale bench did not write'}, "
+            f"not {scale.key}: move its folder away (or give another --scale-dir) and run again")
+    store.collection.modify(metadata={**{k: v for k, v in metadata.items() if not k.startswith("hnsw:")},
+                                      "bench_scale": scale.key})
 
 
 # ---- the server ------------------------------------------------------------------------------

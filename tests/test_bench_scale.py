@@ -12,6 +12,7 @@ from rag_assistant.bench_report import render_scale_markdown, scale_targets
 from rag_assistant.bench_scale import ChromaServer, ScaleCollection, ScaleVectors, write_collection
 from rag_assistant.config import PROJECT_ROOT
 from rag_assistant.corpus import load_corpus
+from rag_assistant.errors import RagAssistantError
 from rag_assistant.store_records import PAPER_POSITION
 
 
@@ -121,6 +122,12 @@ def test_a_killed_write_resumes_to_exact_counts(config, embedder, corpus_papers,
                                      ScaleVectors.load_or_embed(scale, embedder, tmp_path / "vectors.npz"), batch)
     assert (resumed["records"], resumed["paper_records"]) == (uninterrupted["records"],
                                                               uninterrupted["paper_records"]) == (scale.records, n)
+    again = write_collection(store, scale, ScaleVectors.load_or_embed(scale, embedder, tmp_path / "vectors.npz"),
+                             batch)  # a rerun of a complete collection writes nothing
+    assert (again["batches_found"], again["batches_written"], again["records"]) == (n // batch, 0, scale.records)
+    smaller = ScaleCollection.make(corpus_papers, 20)  # another generated collection is not resumed into it
+    with pytest.raises(RagAssistantError, match="holds another generated collection"):
+        write_collection(store, smaller, ScaleVectors.load_or_embed(smaller, embedder, tmp_path / "small.npz"))
     other = bench_scale._open_writer(embedder, scale_server.url, "scale-whole")
     assert sorted(store.ids()) == sorted(other.ids())
     sample = sorted(store.ids())[::97]
