@@ -2,8 +2,10 @@
 
 A ``Filters`` value says what the user asked for; a ``FilterIndex`` (built once per collection)
 turns it into the set of matching paper ids with dictionary lookups, so a query's filtering cost
-grows with the number of papers that match, not with the collection. The store then searches only
-those papers (``store.where``): nothing is fetched and dropped afterwards.
+grows with the number of papers that match, not with the collection. Every retriever then searches
+only those papers: BM25 through a mask, the vector query through Chroma's ``where``, or, for a
+filter that admits a large share of the papers, through the nearest records over-fetched by that
+share, repeated with the ``where`` should too few pass (``retrieval.HybridRetriever._nearest``).
 
 Within one field the values are alternatives (``authors=("Smith", "Lee")``: either); across
 fields they all hold (an author's papers in that year range).
@@ -223,16 +225,17 @@ class FilterIndex:
             for word in set(words(f"{paper.title} {paper.abstract} {' '.join(paper.keywords)}")):
                 self._text.setdefault(word, set()).add(pid)
 
-    def paper_ids(self, filters: Filters) -> set[str] | None:
+    def paper_ids(self, filters: Filters) -> frozenset[str] | None:
         """The ids of the papers that pass ``filters``; None for no filter (every paper). The last few
-        answers are kept: a chat asks many questions under the same filters."""
+        answers are kept (the same frozenset each time): a chat asks many questions under the same
+        filters."""
         if not filters:
             return None
         if filters not in self._found:
             if len(self._found) >= 32:
                 self._found.pop(next(iter(self._found)))
             self._found[filters] = frozenset(self._lookup(filters))
-        return set(self._found[filters])
+        return self._found[filters]
 
     def _lookup(self, filters: Filters) -> set[str]:
         candidates: set[str] | None = None
@@ -262,7 +265,7 @@ class FilterIndex:
         return set.intersection(*held) if held else set()
 
 
-def where(filters: Filters, paper_ids: set[str] | None) -> dict | None:
+def where(filters: Filters, paper_ids: frozenset[str] | set[str] | None) -> dict | None:
     """The Chroma ``where`` that admits the records of the matching papers: a year range alone is
     read from the records' own ``year`` (no id list however many papers match); any other filter
     names the matching papers' ids.

@@ -47,6 +47,7 @@ class KeywordIndex:
         self.stopwords = _stopwords()
         self._stop_set = set(self.stopwords)
         self._lock = threading.Lock()  # the Snowball stemmer object is not thread-safe
+        self._masks: dict[frozenset[str], np.ndarray] = {}
         self._tokens: dict[str, set[str]] | None = None
         self._tokens_size = 0
         self.retriever = bm25s.BM25()
@@ -119,6 +120,19 @@ class KeywordIndex:
             self._tokens, self._tokens_size = index, len(papers)
         return self._tokens
 
+    def _mask(self, allowed: frozenset[str] | set[str]) -> np.ndarray:
+        """1 for the allowed papers, 0 for the rest; the last few masks are kept (a chat asks many
+        questions under the same filter, and building one costs a pass over the allowed papers)."""
+        key = frozenset(allowed)  # a frozenset passed in is its own key, its hash computed once
+        mask = self._masks.pop(key, None)
+        if mask is None:
+            mask = np.zeros(len(self.paper_ids), dtype=np.float32)
+            mask[[self._doc_ids[pid] for pid in key if pid in self._doc_ids]] = 1.0
+        self._masks[key] = mask
+        while len(self._masks) > 8:
+            self._masks.pop(next(iter(self._masks)))
+        return mask
+
     def search(self, query: str, k: int, allowed: set[str] | None = None) -> list[tuple[str, float]]:
         """(paper_id, bm25 score) best first; empty when no query term is in the vocabulary. With
         ``allowed``, only those papers are scored (a mask inside the search, not a drop after it)."""
@@ -129,14 +143,10 @@ class KeywordIndex:
                                           stemmer=self._stemmer, show_progress=False)
         if not tokens.ids or not tokens.ids[0]:
             return []
-        mask = None
-        if allowed is not None:
-            rows = [self._doc_ids[pid] for pid in allowed if pid in self._doc_ids]
-            if not rows:
-                return []
-            mask = np.zeros(len(self.paper_ids), dtype=np.float32)
-            mask[rows] = 1.0
-        k = min(k, len(self.paper_ids) if allowed is None else len(rows))
+        mask = None if allowed is None else self._mask(allowed)
+        if mask is not None and not mask.any():
+            return []
+        k = min(k, len(self.paper_ids) if mask is None else int(mask.sum()))
         try:
             docs, scores = self.retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1, weight_mask=mask)
         except (ValueError, KeyError):

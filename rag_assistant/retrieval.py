@@ -6,6 +6,7 @@ sentence with its neighbours.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ COVERAGE_WEIGHT, NAME_WEIGHT = 0.56, 0.19
 # Retrieval is unsure when its top two papers' fused scores are closer than this: chosen on the tune
 # halves as the margin that holds most wrong first papers among few questions (docs/retrieval.md).
 UNSURE_MARGIN = 0.05
+# A filter admitting at least this share of the papers is applied to the vector query's results, over-
+# fetched by 1/share (at most 20x), instead of by Chroma's where; see HybridRetriever._nearest.
+BROAD_FILTER_SHARE = 0.05
 MAX_PAPER_WEIGHT = CENTROID_WEIGHT + TITLE_WEIGHT  # a paper vector's weight is at most this (paper_vector)
 # ---- a paper's dense score: its best sentence and its paper vector ----------------------------
 def paper_vector(sentence_vectors: np.ndarray, title_vector: np.ndarray) -> tuple[np.ndarray, float]:
@@ -130,7 +134,7 @@ class QueryRewriter:
 class Scope:
     """The papers a search may return (None: all) and the store's ``where`` that admits them."""
 
-    papers: set[str] | None = None
+    papers: frozenset[str] | None = None
     where: dict | None = None
 
 
@@ -214,11 +218,27 @@ class HybridRetriever:
         in order)."""
         query_vector = self.embedder.embed_query(query)
         dense = _DenseScores(self.store, query_vector, self.units)
-        dense.add(self.store.query(query_vector, self.dense_candidates, where=scope.where))
+        dense.add(self._nearest(query_vector, scope))
         keyword_rank = [pid for pid, _ in self.keyword.search(query, self.keyword_candidates, scope.papers)]
         named = set(self.keyword.name_matches(query, self.papers, scope.papers))
         candidates = list(dict.fromkeys([*dense.scores, *keyword_rank, *named]))
         return dense, coverage(self.keyword, query, candidates), named, candidates
+
+    def _nearest(self, query_vector, scope: Scope) -> list:
+        """The ``dense_candidates`` nearest records within ``scope``. A filter that admits a large share
+        of the papers asks the vector index for 1/share as many records and keeps those of admitted
+        papers (Chroma's ``where`` scans the metadata of every record first: seconds at 100,000
+        papers); should fewer than asked for pass, the query is repeated with the ``where``, so a
+        filter never makes the search miss a paper it admits."""
+        n = self.dense_candidates
+        if scope.where is None:
+            return self.store.query(query_vector, n)
+        share = len(scope.papers) / max(1, len(self.papers))
+        if share >= BROAD_FILTER_SHARE:
+            found = [m for m in self.store.query(query_vector, math.ceil(n / share)) if m.paper_id in scope.papers]
+            if len(found) >= n:
+                return found[:n]
+        return self.store.query(query_vector, n, where=scope.where)
 
     def signals(self, query: str) -> dict[str, tuple[float, float, bool]]:
         """Every candidate paper's (dense score, coverage, holds a rare name from the query): what

@@ -155,3 +155,33 @@ def test_filters_on_a_chroma_server(config, tmp_path, chroma_server):  # noqa: F
     hits = a.retrieve("attention", filters={"category": "math"})
     assert [h.meta.year for h in hits] == [2003]
     assert {h.meta.year for h in a.retrieve("attention", filters={"year": "2020-"})} <= {2020, 2021, 2022, 2024}
+
+
+def test_a_broad_filter_drops_from_an_overfetched_query_and_falls_back_to_where(mine, monkeypatch):
+    """A filter admitting most papers skips Chroma's where (a metadata scan over every record) but
+    finds what the where finds; when too few records pass, it asks with the where after all."""
+    from rag_assistant.retrieval import BROAD_FILTER_SHARE
+
+    retriever, calls = mine.retriever, []
+    real_query = mine.store.query
+
+    def query(vector, n, where=None):
+        calls.append(where)
+        return real_query(vector, n, where=where)
+
+    monkeypatch.setattr(mine.store, "query", query)
+    monkeypatch.setattr(retriever, "dense_candidates", 4)
+    vector = mine.embedder.embed_query("attention in neural networks")
+    broad = retriever.scope(Filters(2014, None))
+    assert len(broad.papers) / len(mine.papers) >= BROAD_FILTER_SHARE
+    found = retriever._nearest(vector, broad)
+    assert calls == [None]  # no where: the nearest records, those of admitted papers kept
+    assert [m.chunk_id for m in found] == [m.chunk_id for m in real_query(vector, 4, where=broad.where)]
+    calls.clear()
+    monkeypatch.setattr(retriever, "dense_candidates", 10_000)  # more than pass: asked again with the where
+    found = retriever._nearest(vector, broad)
+    assert calls == [None, broad.where] and {m.paper_id for m in found} == set(broad.papers)
+    calls.clear()
+    monkeypatch.setattr("rag_assistant.retrieval.BROAD_FILTER_SHARE", 0.99)  # a narrow filter: the where at once
+    retriever._nearest(vector, broad)
+    assert calls == [broad.where]
