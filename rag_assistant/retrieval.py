@@ -35,8 +35,11 @@ COVERAGE_WEIGHT, NAME_WEIGHT = 0.56, 0.19
 # halves as the margin that holds most wrong first papers among few questions (docs/retrieval.md).
 UNSURE_MARGIN = 0.05
 # A filter admitting at least this share of the papers is applied to the vector query's results, over-
-# fetched by 1/share (at most 20x), instead of by Chroma's where; see HybridRetriever._nearest.
+# fetched by OVERFETCH/share (at most 30x), instead of by Chroma's where (HybridRetriever._nearest):
+# below that share, fetching enough records costs more than the where (measured at 100,000 papers,
+# docs/scaling.md).
 BROAD_FILTER_SHARE = 0.05
+OVERFETCH = 1.5  # the admitted records expected among those fetched, in multiples of those wanted
 MAX_PAPER_WEIGHT = CENTROID_WEIGHT + TITLE_WEIGHT  # a paper vector's weight is at most this (paper_vector)
 # ---- a paper's dense score: its best sentence and its paper vector ----------------------------
 def paper_vector(sentence_vectors: np.ndarray, title_vector: np.ndarray) -> tuple[np.ndarray, float]:
@@ -226,17 +229,19 @@ class HybridRetriever:
 
     def _nearest(self, query_vector, scope: Scope) -> list:
         """The ``dense_candidates`` nearest records within ``scope``. A filter that admits a large share
-        of the papers asks the vector index for 1/share as many records and keeps those of admitted
-        papers (Chroma's ``where`` scans the metadata of every record first: seconds at 100,000
-        papers); should fewer than asked for pass, the query is repeated with the ``where``, so a
-        filter never makes the search miss a paper it admits."""
+        of the papers asks the vector index for OVERFETCH/share as many records and keeps those of
+        admitted papers (Chroma's ``where`` scans the metadata of every record first: seconds at
+        100,000 papers). Those are the nearest admitted records, however many pass; should fewer than
+        half the wanted number pass, the query is repeated with the ``where``, so a filter never
+        leaves the search short of the papers it admits."""
         n = self.dense_candidates
         if scope.where is None:
             return self.store.query(query_vector, n)
         share = len(scope.papers) / max(1, len(self.papers))
         if share >= BROAD_FILTER_SHARE:
-            found = [m for m in self.store.query(query_vector, math.ceil(n / share)) if m.paper_id in scope.papers]
-            if len(found) >= n:
+            fetched = self.store.query(query_vector, math.ceil(OVERFETCH * n / share))
+            found = [m for m in fetched if m.paper_id in scope.papers]
+            if 2 * len(found) >= n:
                 return found[:n]
         return self.store.query(query_vector, n, where=scope.where)
 
