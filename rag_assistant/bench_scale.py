@@ -40,14 +40,9 @@ import contextlib
 import hashlib
 import json
 import os
-import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +50,8 @@ from typing import Callable
 
 import numpy as np
 
+from .bench_server import ChromaServer, _stopped_by_sigterm, folder_bytes
+from .bench_synthetic import FIRST_NAMES, paper_metadata
 from .config import Config
 from .errors import RagAssistantError
 
@@ -65,66 +62,6 @@ BATCH_PAPERS = 300  # at most 13 records a paper (12 sentences + its paper recor
 SAMPLE_PAPERS = 300
 YEAR_FILTER = "2020-"
 CATEGORY_FILTER = "cs.CV"
-YEARS = tuple(range(2005, 2026))
-YEAR_WEIGHTS = tuple(1.18 ** (year - YEARS[0]) for year in YEARS)
-FIRST_NAMES = (
-    "Ada", "Alan", "Alice", "Amir", "Ana", "Andrea", "Anna", "Arjun", "Ben", "Carlos", "Chen", "Daniel", "David",
-    "Elena", "Emma", "Fatima", "Felix", "Hana", "Hiro", "Ivan", "James", "Jia", "John", "Julia", "Kai", "Lars",
-    "Laura", "Lei", "Li", "Lucas", "Maria", "Mark", "Mei", "Mohammed", "Nadia", "Noah", "Olga", "Omar", "Pablo",
-    "Priya", "Rahul", "Sara", "Sofia", "Tom", "Wei", "Yuki", "Yusuf", "Zhen",
-)
-SURNAMES = (
-    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu",
-    "Guo", "He", "Lin", "Gao", "Luo", "Kim", "Lee", "Park", "Choi", "Nguyen", "Tran", "Smith", "Johnson",
-    "Williams", "Brown", "Jones", "Miller", "Davis", "Garcia", "Rodriguez", "Martinez", "Hernandez", "Lopez",
-    "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Thompson", "White",
-    "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Hill", "Green",
-    "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Roberts", "Turner", "Phillips", "Campbell", "Parker",
-    "Evans", "Edwards", "Collins", "Stewart", "Morris", "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson",
-    "Reed", "Bailey", "Bell", "Kelly", "Howard", "Ward", "Cox", "Richardson", "Wood", "Watson", "Brooks", "Bennett",
-    "Gray", "James", "Hughes", "Price", "Sanders", "Myers", "Long", "Ross", "Foster", "Sato", "Suzuki", "Takahashi",
-    "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato", "Singh", "Kumar", "Sharma", "Patel",
-    "Gupta", "Shah", "Mehta", "Iyer", "Reddy", "Rao", "Mueller", "Schmidt", "Schneider", "Fischer", "Weber",
-    "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi",
-    "Romano", "Colombo", "Ricci", "Dubois", "Lefebvre", "Moreau", "Laurent", "Simon", "Michel", "Ivanov",
-    "Petrov", "Sidorov", "Kowalski", "Nowak", "Jansen", "de Vries", "Bakker", "Visser", "Silva", "Santos",
-    "Oliveira", "Pereira", "Costa", "Ahmed", "Hassan", "Ali", "Khan", "Cohen", "Levi", "Novak", "Horvat",
-)
-SURNAME_WEIGHTS = tuple(1 / (rank + 8) for rank in range(len(SURNAMES)))  # a long tail, as in author lists
-AUTHOR_COUNTS = ((1, 2, 3, 4, 5, 6, 7, 8), (6, 13, 18, 18, 15, 12, 9, 9))
-CATEGORIES = (("cs.LG", 20), ("cs.CV", 18), ("cs.CL", 14), ("cs.AI", 10), ("stat.ML", 8), ("cs.RO", 5),
-              ("cs.IR", 4), ("cs.CR", 4), ("cs.NE", 3), ("eess.IV", 3), ("cs.SD", 2), ("eess.AS", 2), ("cs.DC", 2),
-              ("q-bio.QM", 2), ("cs.HC", 2), ("math.OC", 1))
-VENUES = (("arXiv", 45), ("NeurIPS", 8), ("ICML", 6), ("ICLR", 6), ("CVPR", 7), ("ICCV", 3), ("ECCV", 3),
-          ("ACL", 4), ("EMNLP", 4), ("NAACL", 2), ("AAAI", 4), ("IJCAI", 2), ("KDD", 2), ("SIGIR", 1),
-          ("IEEE Transactions on Pattern Analysis and Machine Intelligence", 1),
-          ("Journal of Machine Learning Research", 1), ("Nature Machine Intelligence", 1))
-
-
-def paper_metadata(index: int, seed: int = SEED) -> dict:
-    """The generated paper ``index``'s metadata, from its own seeded generator (the same in every run,
-    whatever N is).
-
-    >>> paper_metadata(7) == paper_metadata(7) and paper_metadata(7) != paper_metadata(8)
-    True
-    """
-    rng = random.Random(f"scale:{seed}:{index}")
-    authors: list[str] = []
-    for _ in range(rng.choices(*AUTHOR_COUNTS)[0]):
-        name = f"{rng.choice(FIRST_NAMES)} {rng.choices(SURNAMES, SURNAME_WEIGHTS)[0]}"
-        if name not in authors:
-            authors.append(name)
-    year = rng.choices(YEARS, YEAR_WEIGHTS)[0]
-    names, weights = zip(*CATEGORIES)
-    categories = list(dict.fromkeys(rng.choices(names, weights, k=rng.choice((1, 1, 2, 2, 3)))))
-    venue = rng.choices(*zip(*VENUES))[0]
-    number = rng.randrange(10_000, 100_000) if year >= 2015 else rng.randrange(1_000, 10_000)  # 5 digits from 2015
-    arxiv_id = f"{year % 100:02d}{rng.randint(1, 12):02d}.{number}"
-    return {"authors": authors, "year": year, "categories": categories,
-            "venue": venue if venue == "arXiv" or " " in venue else f"{venue} {year}",
-            "arxiv_id": arxiv_id, "url": f"https://arxiv.org/abs/{arxiv_id}"}
-
-
 @dataclass(frozen=True)
 class ScaleCollection:
     """The first ``n`` generated papers: corpus ``sentences`` and ``collection`` [(title, [sentence ids])]
@@ -310,137 +247,6 @@ def _claim(store, scale: ScaleCollection) -> None:
                                       "bench_scale": scale.key})
 
 
-# ---- the server ------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_status(pid: int) -> dict[str, int]:
-    """A process's memory figures from /proc/<pid>/status, in bytes (VmHWM: its peak RSS; VmRSS: now)."""
-    values = {}
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, rest = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                values[key] = int(rest.split()[0]) * 1024
-    return values
-
-
-def folder_bytes(folder: Path) -> dict[str, int]:
-    """A folder's files: allocated bytes (as du counts them) and their sizes."""
-    allocated = size = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(OSError):
-                st = os.stat(os.path.join(root, name))
-                allocated, size = allocated + st.st_blocks * 512, size + st.st_size
-    return {"allocated": allocated, "size": size}
-
-
-class ChromaServer:
-    """``chroma run --path PATH --host 127.0.0.1 --port PORT``, started by ``start`` and always stopped
-    by ``stop``. Its pid is kept next to its folder, so a server that a killed run left behind is
-    stopped before another starts on the same folder."""
-
-    def __init__(self, path: Path, log_file: Path):
-        self.path, self.log_file = Path(path), Path(log_file)
-        self.pid_file = self.path.parent / f"{self.path.name}.server-pid"
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-        self.start_s: float | None = None
-
-    def start(self, timeout: float = 120) -> "ChromaServer":
-        self._stop_left_behind()
-        self.path.mkdir(parents=True, exist_ok=True)
-        port = free_port()
-        chroma = Path(sys.executable).parent / "chroma"
-        env = {"ANONYMIZED_TELEMETRY": "False", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-               "HOME": os.environ.get("HOME", "/tmp")}
-        began = time.perf_counter()
-        with self.log_file.open("ab") as log:
-            self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1",
-                                          "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-        self.pid_file.write_text(f"{self.proc.pid}\n", encoding="utf-8")
-        self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                self.start_s = time.perf_counter() - began
-                return self
-            except OSError:
-                time.sleep(0.2)
-        tail = self.log_file.read_text(encoding="utf-8", errors="replace")[-600:].strip()
-        self.stop()
-        raise RagAssistantError(f"the Chroma server on {self.path} did not start (see {self.log_file}): {tail}")
-
-    def memory(self) -> dict[str, int]:
-        return proc_status(self.proc.pid) if self.proc and self.proc.poll() is None else {}
-
-    def stop(self) -> dict[str, int]:
-        """Stop the server (SIGTERM, then SIGKILL after 30 s); returns its memory figures just before."""
-        if self.proc is None:
-            return {}
-        memory = self.memory()
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-        self.proc = None
-        self.pid_file.unlink(missing_ok=True)
-        return memory
-
-    def _stop_left_behind(self) -> None:
-        """A server on this folder that an earlier run started and could not stop (it was killed)."""
-        try:
-            pid = int(self.pid_file.read_text().split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (OSError, ValueError, IndexError):
-            self.pid_file.unlink(missing_ok=True)
-            return
-        if b"run" in cmdline and str(self.path).encode() in cmdline and any(b"chroma" in a for a in cmdline):
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 30
-            while _running(pid) and time.monotonic() < deadline:
-                time.sleep(0.2)
-            if _running(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.pid_file.unlink(missing_ok=True)
-
-
-def _running(pid: int) -> bool:
-    """The process exists and has not exited (a zombie has: it only waits for its parent to read its status)."""
-    try:
-        state = Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-@contextlib.contextmanager
-def _stopped_by_sigterm():
-    """SIGTERM raises SystemExit, so that the servers are stopped on the way out (as for Ctrl-C)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def leave(signum, frame):
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, leave)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _open_writer(embedder, url: str, collection: str = COLLECTION):
     from .indexing import fingerprint
     from .store import ChromaStore
@@ -462,7 +268,7 @@ def default_scale_dir(config: Config, n: int) -> Path:
 # ---- the run -------------------------------------------------------------------------------
 def run(config: Config, n: int, folder: Path, queries: list[str], warmup: list[str], log) -> dict:
     """Every part of the scale bench, in order (see the module's docstring); returns the result."""
-    from .bench_children import _load, _run_child
+    from .bench_children import _load
     from .bench_report import scale_targets
     from .corpus import load_corpus
 
@@ -474,9 +280,8 @@ def run(config: Config, n: int, folder: Path, queries: list[str], warmup: list[s
     scale = ScaleCollection.make(load_corpus(config.corpus_paths), n)
     author, author_papers = scale.author_filter()
     r["collection"] = {"papers": n, "chunks": scale.chunks, "records": scale.records, "collection": COLLECTION}
-    filters = {"none": None, "year": {"year": YEAR_FILTER}, "author": {"author": author},
-               "category": {"category": CATEGORY_FILTER}}
-    r["filters"] = filters
+    r["filters"] = {"none": None, "year": {"year": YEAR_FILTER}, "author": {"author": author},
+                    "category": {"category": CATEGORY_FILTER}}
     embedder = _embedder(config)
     log(f"[{time.perf_counter() - started:5.0f} s] vectors for {n} generated papers...")
     vectors = ScaleVectors.load_or_embed(scale, embedder, folder / "vectors.npz", log)
@@ -484,47 +289,14 @@ def run(config: Config, n: int, folder: Path, queries: list[str], warmup: list[s
     base = {"generator": "extractive", "model_cache": str(config.models_dir)}
     try:
         with _stopped_by_sigterm():
-            server = ChromaServer(folder / "chroma", folder / "chroma.log")
-            try:
-                log(f"[{time.perf_counter() - started:5.0f} s] writing {n} papers to a Chroma server on "
-                    f"{folder / 'chroma'}...")
-                server.start()
-                r["write"] = write_collection(_open_writer(embedder, server.url), scale, vectors,
-                                              log=_every(log, 20))
-            finally:
-                r["server_write"] = server.stop()
-            r["disk"] = folder_bytes(folder / "chroma")
-            r["disk"]["per_paper"] = r["disk"]["allocated"] / n
-
-            def ingest_sample():
-                sample_n = min(SAMPLE_PAPERS, max(1, n // 10))
-                sample = work / "sample.jsonl"
-                scale.write_sample(sample_n, sample)
-                sample_server = ChromaServer(work / "sample-chroma", work / "sample-chroma.log")
-                try:
-                    sample_server.start()
-                    x = _run_child("ingest", dict(base, system="ours", corpus=[str(sample)],
-                                                  data_dir=str(work / "sample-data"), chroma_url=sample_server.url,
-                                                  collection="scale-sample"))
-                finally:
-                    sample_server.stop()
-                x["chunks_per_s"], x["papers_per_s"] = x["chunks"] / x["seconds"], x["papers"] / x["seconds"]
-                r["ingest"] = x
-
-            def serve():
-                serving = ChromaServer(folder / "chroma", folder / "chroma.log")
-                try:
-                    serving.start()
-                    r["server_start_s"] = serving.start_s
-                    r["client"] = _run_child("scale", dict(base, data_dir=str(work / "client-data"),
-                                                           chroma_url=serving.url, collection=COLLECTION,
-                                                           queries=queries, warmup=warmup, filters=filters,
-                                                           year_filter=YEAR_FILTER), timeout=3600)
-                finally:
-                    r["server_serve"] = serving.stop()
-
-            for name, part in (("ingest: a sample of the generated papers, real embedder", ingest_sample),
-                               ("retrieval: a fresh client against the restarted server", serve)):
+            log(f"[{time.perf_counter() - started:5.0f} s] writing {n} papers to a Chroma server on "
+                f"{folder / 'chroma'}...")
+            _write(r, scale, vectors, embedder, folder, log)
+            parts = (("ingest: a sample of the generated papers, real embedder",
+                      lambda: _ingest_sample(r, scale, work, base)),
+                     ("retrieval: a fresh client against the restarted server",
+                      lambda: _serve(r, folder, work, base, queries, warmup)))
+            for name, part in parts:
                 log(f"[{time.perf_counter() - started:5.0f} s] {name}...")
                 try:
                     part()
@@ -538,6 +310,50 @@ def run(config: Config, n: int, folder: Path, queries: list[str], warmup: list[s
     r["load_end"] = _load()
     r["targets"] = scale_targets(r)
     return r
+
+
+def _write(r: dict, scale: "ScaleCollection", vectors: "ScaleVectors", embedder, folder: Path, log) -> None:
+    """Part 2 and 4: the collection written into a server on ``folder``, then its disk size."""
+    server = ChromaServer(folder / "chroma", folder / "chroma.log")
+    try:
+        server.start()
+        r["write"] = write_collection(_open_writer(embedder, server.url), scale, vectors, log=_every(log, 20))
+    finally:
+        r["server_write"] = server.stop()
+    r["disk"] = folder_bytes(folder / "chroma")
+    r["disk"]["per_paper"] = r["disk"]["allocated"] / scale.n
+
+
+def _ingest_sample(r: dict, scale: "ScaleCollection", work: Path, base: dict) -> None:
+    """Part 3: a sample of the papers ingested with the real embedder into a second, temporary server."""
+    from .bench_children import _run_child
+
+    sample = work / "sample.jsonl"
+    scale.write_sample(min(SAMPLE_PAPERS, max(1, scale.n // 10)), sample)
+    server = ChromaServer(work / "sample-chroma", work / "sample-chroma.log")
+    try:
+        server.start()
+        x = _run_child("ingest", dict(base, system="ours", corpus=[str(sample)], data_dir=str(work / "sample-data"),
+                                      chroma_url=server.url, collection="scale-sample"))
+    finally:
+        server.stop()
+    x["chunks_per_s"], x["papers_per_s"] = x["chunks"] / x["seconds"], x["papers"] / x["seconds"]
+    r["ingest"] = x
+
+
+def _serve(r: dict, folder: Path, work: Path, base: dict, queries: list[str], warmup: list[str]) -> None:
+    """Parts 5 and 6: the server restarted on the written folder, a fresh client timed against it."""
+    from .bench_children import _run_child
+
+    server = ChromaServer(folder / "chroma", folder / "chroma.log")
+    try:
+        server.start()
+        r["server_start_s"] = server.start_s
+        r["client"] = _run_child("scale", dict(base, data_dir=str(work / "client-data"), chroma_url=server.url,
+                                               collection=COLLECTION, queries=queries, warmup=warmup,
+                                               filters=r["filters"], year_filter=YEAR_FILTER), timeout=3600)
+    finally:
+        r["server_serve"] = server.stop()
 
 
 def _every(log, n: int):

@@ -86,3 +86,64 @@ def build_synthetic_index(assistant, config: Config, sentences, collection, *, c
     store.mark_built()
     built = time.perf_counter() - start
     return Assistant(config.replace(data_dir=folder.parent), assistant.embedder, store), built, len(chunks)
+
+
+# ---- metadata for generated papers (the scale bench) -------------------------------------------
+YEARS = tuple(range(2005, 2026))
+YEAR_WEIGHTS = tuple(1.18 ** (year - YEARS[0]) for year in YEARS)
+FIRST_NAMES = (
+    "Ada", "Alan", "Alice", "Amir", "Ana", "Andrea", "Anna", "Arjun", "Ben", "Carlos", "Chen", "Daniel", "David",
+    "Elena", "Emma", "Fatima", "Felix", "Hana", "Hiro", "Ivan", "James", "Jia", "John", "Julia", "Kai", "Lars",
+    "Laura", "Lei", "Li", "Lucas", "Maria", "Mark", "Mei", "Mohammed", "Nadia", "Noah", "Olga", "Omar", "Pablo",
+    "Priya", "Rahul", "Sara", "Sofia", "Tom", "Wei", "Yuki", "Yusuf", "Zhen",
+)
+SURNAMES = (
+    "Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou", "Xu", "Sun", "Ma", "Zhu", "Hu",
+    "Guo", "He", "Lin", "Gao", "Luo", "Kim", "Lee", "Park", "Choi", "Nguyen", "Tran", "Smith", "Johnson",
+    "Williams", "Brown", "Jones", "Miller", "Davis", "Garcia", "Rodriguez", "Martinez", "Hernandez", "Lopez",
+    "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Thompson", "White",
+    "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Hill", "Green",
+    "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Roberts", "Turner", "Phillips", "Campbell", "Parker",
+    "Evans", "Edwards", "Collins", "Stewart", "Morris", "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson",
+    "Reed", "Bailey", "Bell", "Kelly", "Howard", "Ward", "Cox", "Richardson", "Wood", "Watson", "Brooks", "Bennett",
+    "Gray", "James", "Hughes", "Price", "Sanders", "Myers", "Long", "Ross", "Foster", "Sato", "Suzuki", "Takahashi",
+    "Tanaka", "Watanabe", "Ito", "Yamamoto", "Nakamura", "Kobayashi", "Kato", "Singh", "Kumar", "Sharma", "Patel",
+    "Gupta", "Shah", "Mehta", "Iyer", "Reddy", "Rao", "Mueller", "Schmidt", "Schneider", "Fischer", "Weber",
+    "Meyer", "Wagner", "Becker", "Schulz", "Hoffmann", "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi",
+    "Romano", "Colombo", "Ricci", "Dubois", "Lefebvre", "Moreau", "Laurent", "Simon", "Michel", "Ivanov",
+    "Petrov", "Sidorov", "Kowalski", "Nowak", "Jansen", "de Vries", "Bakker", "Visser", "Silva", "Santos",
+    "Oliveira", "Pereira", "Costa", "Ahmed", "Hassan", "Ali", "Khan", "Cohen", "Levi", "Novak", "Horvat",
+)
+SURNAME_WEIGHTS = tuple(1 / (rank + 8) for rank in range(len(SURNAMES)))  # a long tail, as in author lists
+AUTHOR_COUNTS = ((1, 2, 3, 4, 5, 6, 7, 8), (6, 13, 18, 18, 15, 12, 9, 9))
+CATEGORIES = (("cs.LG", 20), ("cs.CV", 18), ("cs.CL", 14), ("cs.AI", 10), ("stat.ML", 8), ("cs.RO", 5),
+              ("cs.IR", 4), ("cs.CR", 4), ("cs.NE", 3), ("eess.IV", 3), ("cs.SD", 2), ("eess.AS", 2), ("cs.DC", 2),
+              ("q-bio.QM", 2), ("cs.HC", 2), ("math.OC", 1))
+VENUES = (("arXiv", 45), ("NeurIPS", 8), ("ICML", 6), ("ICLR", 6), ("CVPR", 7), ("ICCV", 3), ("ECCV", 3),
+          ("ACL", 4), ("EMNLP", 4), ("NAACL", 2), ("AAAI", 4), ("IJCAI", 2), ("KDD", 2), ("SIGIR", 1),
+          ("IEEE Transactions on Pattern Analysis and Machine Intelligence", 1),
+          ("Journal of Machine Learning Research", 1), ("Nature Machine Intelligence", 1))
+
+
+def paper_metadata(index: int, seed: int = 0) -> dict:
+    """The generated paper ``index``'s metadata, from its own seeded generator (the same in every run,
+    whatever N is).
+
+    >>> paper_metadata(7) == paper_metadata(7) and paper_metadata(7) != paper_metadata(8)
+    True
+    """
+    rng = random.Random(f"scale:{seed}:{index}")
+    authors: list[str] = []
+    for _ in range(rng.choices(*AUTHOR_COUNTS)[0]):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choices(SURNAMES, SURNAME_WEIGHTS)[0]}"
+        if name not in authors:
+            authors.append(name)
+    year = rng.choices(YEARS, YEAR_WEIGHTS)[0]
+    names, weights = zip(*CATEGORIES)
+    categories = list(dict.fromkeys(rng.choices(names, weights, k=rng.choice((1, 1, 2, 2, 3)))))
+    venue = rng.choices(*zip(*VENUES))[0]
+    number = rng.randrange(10_000, 100_000) if year >= 2015 else rng.randrange(1_000, 10_000)  # 5 digits from 2015
+    arxiv_id = f"{year % 100:02d}{rng.randint(1, 12):02d}.{number}"
+    return {"authors": authors, "year": year, "categories": categories,
+            "venue": venue if venue == "arXiv" or " " in venue else f"{venue} {year}",
+            "arxiv_id": arxiv_id, "url": f"https://arxiv.org/abs/{arxiv_id}"}

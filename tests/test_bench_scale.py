@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from rag_assistant import Assistant, bench_scale, benchmark
+from rag_assistant import Assistant, bench_scale, bench_server, benchmark
 from rag_assistant.bench_report import render_scale_markdown, scale_targets
 from rag_assistant.bench_scale import ChromaServer, ScaleCollection, ScaleVectors, write_collection
 from rag_assistant.config import PROJECT_ROOT
@@ -155,7 +155,7 @@ def test_the_server_is_stopped_when_the_run_fails(config, tmp_path, monkeypatch)
     monkeypatch.setattr(bench_scale, "write_collection", failing_write)
     with pytest.raises(RuntimeError, match="boom"):
         bench_scale.run(config, 30, tmp_path, ["a question"], ["a question"], log=lambda m: None)
-    assert pids and not bench_scale._running(pids[0]) and not (tmp_path / "chroma.server-pid").exists()
+    assert pids and not bench_server._running(pids[0]) and not (tmp_path / "chroma.server-pid").exists()
 
 
 @pytest.mark.server
@@ -165,7 +165,7 @@ def test_a_server_left_behind_by_a_killed_run_is_stopped_first(tmp_path):
         second = ChromaServer(tmp_path / "chroma", tmp_path / "chroma.log").start()  # as a rerun would
         try:
             first.proc.wait(timeout=30)
-            assert bench_scale._running(second.proc.pid)
+            assert bench_server._running(second.proc.pid)
         finally:
             second.stop()
     finally:

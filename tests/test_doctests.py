@@ -4,8 +4,8 @@ import importlib
 
 import pytest
 
-MODULES = ["acronyms", "baselines", "chunking", "citations", "composing", "conversation", "corpus", "evidence",
-           "filters", "keywords", "metrics", "retrieval", "store_records", "terms"]
+MODULES = ["acronyms", "baselines", "bench_synthetic", "chunking", "citations", "composing", "conversation", "corpus",
+           "evidence", "filters", "keywords", "metrics", "retrieval", "store_records", "terms"]
 
 
 @pytest.mark.parametrize("name", MODULES)
