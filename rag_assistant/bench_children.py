@@ -40,9 +40,12 @@ def _load() -> float | None:
 
 
 def _peak_rss() -> int:
+    """This process's own peak RSS. ``ru_maxrss`` is only the fallback: Linux carries the parent's
+    high-water mark over fork and exec, so a child of a large bench process would report the
+    parent's peak; /proc's VmHWM is the child's own."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+    return _vm_status("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
 def _child_config(p: dict, **extra) -> Config:
@@ -148,7 +151,7 @@ def _vm_status(key: str = "VmHWM") -> int | None:
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return _peak_rss() if key == "VmHWM" else None
+    return None
 
 
 def child_scale(p: dict) -> dict:

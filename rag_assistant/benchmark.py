@@ -32,7 +32,7 @@ for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
 5. Answers with the default LLM, one fresh subprocess per system: cold start to the first
    answer (process spawn -> import -> open index -> load LLM -> answer), then TTFT, total time,
    decode tokens/s over the same answerable dev questions, and the process's peak RSS
-   (``ru_maxrss``). Citation precision on those answers uses the eval's metric.
+   (VmHWM from /proc/self/status). Citation precision on those answers uses the eval's metric.
 """
 from __future__ import annotations
 
