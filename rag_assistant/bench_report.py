@@ -128,9 +128,7 @@ def render_markdown(r: dict) -> str:
     details = []
     for key, ing in r.get("ingest", {}).items():
         for system, x in ing.items():
-            details.append([f"ingest {key}: {system}",
-                            f"{x['papers']} papers, {x['chunks']} chunks in {x['seconds']:.1f} s "
-                            f"({x['chunks_per_s']:.1f} chunks/s, {x['papers_per_s']:.1f} papers/s)"])
+            details.append([f"ingest {key}: {system}", _ingest_line(x)])
     for key, ret in r.get("retrieval", {}).items():
         for system, x in ret.items():
             details.append([f"retrieval {key}: {system}", f"{x['n']} queries, p50 {x['p50_ms']:.1f} ms, "
@@ -255,8 +253,7 @@ def render_scale_markdown(r: dict) -> str:
                         f"{d['per_paper'] / 1024:.1f} KB per paper"])
     ing = r.get("ingest")
     if ing:
-        details.append(["ingest sample", f"{ing['papers']} papers, {ing['chunks']} chunks in {ing['seconds']:.1f} s "
-                        f"({ing['papers_per_s']:.1f} papers/s, {ing['chunks_per_s']:.0f} chunks/s)"])
+        details.append(["ingest sample", _ingest_line(ing)])
     client = r.get("client")
     if client:
         details.append(["client", f"opened {client['papers']:,} papers ({client['records']:,} records) in "
@@ -282,6 +279,16 @@ def render_scale_markdown(r: dict) -> str:
     lines += ["## Details", "", md_table(["Part", "Measured"], details), "", "## Method", "",
               (bench_scale.__doc__ or "").split("exactly:", 1)[-1].strip(), ""]
     return "\n".join(lines)
+
+
+def _ingest_line(x: dict) -> str:
+    """One ingest measurement as the details tables give it.
+
+    >>> _ingest_line({"papers": 2, "chunks": 9, "seconds": 3.0, "chunks_per_s": 3.0, "papers_per_s": 0.667})
+    '2 papers, 9 chunks in 3.0 s (3.0 chunks/s, 0.7 papers/s)'
+    """
+    return (f"{x['papers']} papers, {x['chunks']} chunks in {x['seconds']:.1f} s "
+            f"({x['chunks_per_s']:.1f} chunks/s, {x['papers_per_s']:.1f} papers/s)")
 
 
 def _gb(value) -> str:
