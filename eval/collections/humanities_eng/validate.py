@@ -69,15 +69,19 @@ def trigrams(words):
     return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
 
 
+def keyed(name, expected):
+    """(line number, record) for each line of ``name`` whose keys are ``expected``, in order."""
+    for n, pairs in enumerate(load_jsonl(name), 1):
+        keys = [k for k, _ in pairs]
+        if keys != expected:
+            err(f"{name}:{n}: keys {keys} != {expected}")
+            continue
+        yield n, dict(pairs)
+
+
 # ---------------------------------------------------------------- papers
-raw_papers = load_jsonl("papers.jsonl")
 papers = []
-for n, pairs in enumerate(raw_papers, 1):
-    keys = [k for k, _ in pairs]
-    if keys != PAPER_KEYS:
-        err(f"papers.jsonl:{n}: keys {keys} != {PAPER_KEYS}")
-        continue
-    p = dict(pairs)
+for n, p in keyed("papers.jsonl", PAPER_KEYS):
     for k in ("title", "abstract", "url", "field", "venue", "doi"):
         if not isinstance(p[k], str):
             err(f"papers.jsonl:{n}: {k} is not a string")
@@ -110,14 +114,7 @@ if not 5 <= len(fields) <= 6:
     err(f"papers.jsonl: {len(fields)} fields, expected 5-6: {dict(fields)}")
 
 # ------------------------------------------------------------- questions
-raw_questions = load_jsonl("questions.jsonl")
-questions = []
-for n, pairs in enumerate(raw_questions, 1):
-    keys = [k for k, _ in pairs]
-    if keys != QUESTION_KEYS:
-        err(f"questions.jsonl:{n}: keys {keys} != {QUESTION_KEYS}")
-        continue
-    questions.append(dict(pairs))
+questions = [q for _, q in keyed("questions.jsonl", QUESTION_KEYS)]
 
 if not N_QUESTIONS[0] <= len(questions) <= N_QUESTIONS[1]:
     err(f"questions.jsonl: {len(questions)} questions, expected {N_QUESTIONS}")
