@@ -17,10 +17,10 @@ from .answerability import Answerability, Model, load_model
 from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
 from .conversation import History, is_follow_up, standalone_query
-from .errors import ConfigError, InvalidQuestionError, NoMatchingPapersError
+from .errors import InvalidQuestionError, NoMatchingPapersError
 from .evidence import SentenceIndex
 from .filters import Filters
-from .indexing import INDEX_VERSION, UNFINISHED, Index, list_collections, open_store
+from .indexing import INDEX_VERSION, UNFINISHED, Index, check_collection_exists, list_collections, open_store
 from .retrieval import HybridRetriever, KeywordIndex, QueryRewriter
 from .routing import QuestionKind, classify
 from .types import Answer, CollectionInfo, Hit, IngestReport, Paper, Sources, Timings
@@ -112,10 +112,7 @@ class Assistant:
         if name == self.config.collection:
             return self
         config = self.config.replace(collection=name)
-        if name not in {c.name for c in list_collections(config, count=False)}:
-            where = config.chroma_url or config.data_dir
-            raise ConfigError(f"no collection '{name}' in {where}: `rag-assistant collections` lists them, "
-                              f"`rag-assistant --collection {name} ingest PATH...` makes it")
+        check_collection_exists(config)
         _, store = open_store(config, embedder=self.embedder)
         other = Assistant(config, self.embedder, store)
         other._generator_owner = self._generator_owner or self

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import Config, apply_offline_env
-from .errors import ConfigError, RagAssistantError
+from .errors import RagAssistantError
 
 
 def _path(text: str) -> Path:
@@ -98,13 +98,13 @@ def _assistant(args, progress: bool = True, create: bool = False, empty: bool = 
     exist, unless ``create``: then a new one starts empty (it is not built from the bundled corpus).
     ``empty``: the default one too, when missing (an ingest of the corpus is about to build it)."""
     from .assistant import Assistant
+    from .indexing import check_collection_exists
 
     config = _config(args)
     named = config.collection != DEFAULT_COLLECTION
     where = config.chroma_url or config.data_dir
-    if named and not create and config.collection not in {c.name for c in Assistant.collections(config, count=False)}:
-        raise ConfigError(f"no collection '{config.collection}' in {where}: `rag-assistant collections` lists them, "
-                          f"`rag-assistant --collection {config.collection} ingest PATH...` makes it")
+    if named and not create:
+        check_collection_exists(config)
     if progress:
         if config.chroma_url or (config.chroma_dir / "chroma.sqlite3").exists():
             print(f"Loading the index ({where}, collection '{config.collection}')...", file=sys.stderr)

@@ -68,6 +68,14 @@ def list_collections(config: Config, count: bool = True) -> list[CollectionInfo]
     return [CollectionInfo(name, papers) for name, papers in listed(config.chroma_url, config.chroma_dir, count)]
 
 
+def check_collection_exists(config: Config) -> None:
+    """A ``ConfigError`` saying how to list or make them when the configured collection is not there."""
+    if config.collection not in {c.name for c in list_collections(config, count=False)}:
+        raise ConfigError(f"no collection '{config.collection}' in {config.chroma_url or config.data_dir}: "
+                          f"`rag-assistant collections` lists them, `rag-assistant --collection "
+                          f"{config.collection} ingest PATH...` makes it")
+
+
 @dataclass(frozen=True)
 class _Changes:
     """What ``_index`` wrote: the papers' chunks, the chunks embedded, the records removed, and the ids of
