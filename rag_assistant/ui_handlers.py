@@ -67,8 +67,7 @@ class ChatUI:
             events.close()
             return
         turn.sources, turn.abstaining, turn.searched = tuple(first.hits), first.abstaining, True
-        turn.remark = " ".join(filter(None, [filtered_note(filters),
-                                             k_beyond_collection(k, len(assistant.papers), len(first.hits))]))
+        turn.remark = request_note(filters, k, len(assistant.papers), len(first.hits))
         if first.abstaining:  # no LLM involved: finish here
             try:
                 for event in events:
@@ -193,9 +192,7 @@ class ChatUI:
             if not isinstance(exc, RagAssistantError):
                 log.exception("%s failed", what)
             raise
-        note = " ".join(filter(None, [filtered_note(filters),
-                                      k_beyond_collection(k, len(assistant.papers), len(hits))]))
-        return hits, assistant.papers, note
+        return hits, assistant.papers, request_note(filters, k, len(assistant.papers), len(hits))
 
     # ---- API for scripts (gradio_client) -------------------------------------------------
     def api_ask(self, question: str, k: int | None = None, history: list[list[str]] | None = None,
@@ -290,6 +287,12 @@ def _filters(year: Any, author: Any, category: Any, keyword: Any) -> Filters:
         return value.strip() or None if isinstance(value, str) else value
 
     return Filters.of(year=text(year), author=text(author), category=text(category), keyword=text(keyword))
+
+
+def request_note(filters: Filters | None, k: Any, papers: int, found: int) -> str:
+    """What to say about the request above its results: what the filters kept, and k beyond the
+    collection ("" when neither applies)."""
+    return " ".join(filter(None, [filtered_note(filters), k_beyond_collection(k, papers, found)]))
 
 
 def filtered_note(filters: Filters | None) -> str:
