@@ -169,8 +169,7 @@ class Answerability:
         missing = self._missing_names(question, hits[:NAME_WINDOW])
         names = name_terms(question) + quoted_phrases(question)
         in_top = set(names) - set(self._missing_names(question, hits[:1]))
-        f["coverage"] = self._coverage(question, top, in_top)
-        f["passage_coverage"] = self._passage_coverage(question, sentences, in_top)
+        f["coverage"], f["passage_coverage"] = self._coverages(question, top, sentences, in_top)
         f["names_missing"] = len(missing) / len(names) if names else 0.0
         # every name the question uses is in the top paper: a new acronym anchors the question to it
         # however little the rest of the wording matches
@@ -192,31 +191,25 @@ class Answerability:
             f["figure_gap"] = (max(with_figure) - f["best_sentence"]) if with_figure else -1.0
         return f, missing, no_figures
 
-    def _coverage(self, question: str, paper: Paper, names_found=()) -> float:
-        """The rarity-weighted share of the question's specific words that the paper contains. A name
+    def _coverages(self, question: str, paper: Paper, sentences: Sequence[str], names_found=(),
+                   window: int = 2) -> tuple[float, float]:
+        """The rarity-weighted share of the question's specific words that the paper contains, and that
+        its best ``window`` consecutive sentences contain (the passage an answer would quote). A name
         the paper spells another way ("TinyTimeMixer", "Tiny Time Mixers") counts as contained."""
         terms = [t for t in dict.fromkeys(self.keyword.stems(question)) if t not in self._generic]
         if not terms:
-            return 1.0
-        have = self.keyword.paper_stems(paper.paper_id) | set(self.keyword.stems(" ".join(names_found)))
-        weights = {t: self.keyword.idf(t) for t in terms}
-        total = sum(weights.values()) or 1.0
-        return sum(w for t, w in weights.items() if t in have) / total
-
-    def _passage_coverage(self, question: str, sentences: Sequence[str], names_found=(), window: int = 2) -> float:
-        """``_coverage`` of the paper's best ``window`` consecutive sentences (the passage an answer
-        would quote)."""
-        terms = [t for t in dict.fromkeys(self.keyword.stems(question)) if t not in self._generic]
-        if not terms:
-            return 1.0
+            return 1.0, 1.0
         weights = {t: self.keyword.idf(t) for t in terms}
         total = sum(weights.values()) or 1.0
         named = set(self.keyword.stems(" ".join(names_found)))
-        best = 0.0
-        for start in range(max(1, len(sentences) - window + 1)):
-            have = set(self.keyword.stems(" ".join(sentences[start:start + window]))) | named
-            best = max(best, sum(w for t, w in weights.items() if t in have) / total)
-        return best
+
+        def share(have: set[str]) -> float:
+            return sum(w for t, w in weights.items() if t in have) / total
+
+        stems = [set(self.keyword.stems(sentence)) for sentence in sentences]
+        passages = (set().union(*stems[start:start + window]) for start in range(max(1, len(stems) - window + 1)))
+        return (share(self.keyword.paper_stems(paper.paper_id) | named),
+                max(share(passage | named) for passage in passages))
 
     def _missing_names(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Names the question uses that none of the top papers mentions or spells out."""
