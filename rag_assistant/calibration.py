@@ -190,11 +190,6 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
     return min(candidates, key=lambda c: (c[2][0], -c[2][1]))
 
 
-def _logit_map(model: Model, assistant, **options) -> tuple[float, float]:
-    rows, labels, _ = synthetic_examples(assistant, **options)
-    return fit_logit_map([model.logit(r) for r in rows], labels)
-
-
 # ---- a collection's own questions -----------------------------------------------------------
 def keyword_question(sentence: str, limit: int = 10) -> str:
     """A question made of a sentence's content words (figures left out: they are the answer): a
