@@ -28,11 +28,12 @@ import math
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .acronyms import spelled_out
+from .judging import Judge, passage_of
 from .routing import QuestionKind, asks_for_quantity, vocabulary
 from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
@@ -62,6 +63,7 @@ class Decision:
     features: dict[str, float]
     missing_names: tuple[str, ...] = ()
     no_figures: bool = False
+    judged: float | None = None  # the judge's log-odds that the evidence states the answer, when asked
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,24 @@ class Model:
     # the logistic map from this model's logit to the labels of its collection's own derived questions
     # (``calibration.synthetic_examples``): another collection is calibrated by matching it
     reference: tuple[float, ...] = ()
+    # The second stage (judging.py): where the probability above falls in ``judge_band`` (low, high), the
+    # judge model named ``judge`` reads the evidence and the decision is
+    # ``sigmoid(w_logit * logit + w_judge * judged + bias) >= judge_threshold`` with
+    # ``judge_weights = (w_logit, w_judge, bias)``; below the band it refuses, above it answers. Without
+    # that judge (none configured, another model, no language model) ``threshold`` decides alone.
+    judge: str = ""
+    judge_band: tuple[float, ...] = ()
+    judge_weights: tuple[float, ...] = ()
+    judge_threshold: float = 0.5
+
+    def uses(self, judge_model: str) -> bool:
+        """Whether this model has a second stage fitted with the judge ``judge_model``."""
+        return bool(self.judge and self.judge == judge_model and len(self.judge_band) == 2
+                    and len(self.judge_weights) == 3)
+
+    def judged_probability(self, logit: float, judged: float) -> float:
+        w_logit, w_judge, bias = self.judge_weights
+        return _sigmoid(w_logit * logit + w_judge * judged + bias)
 
     def logit(self, features: dict[str, float]) -> float:
         # a feature this code no longer computes (a model saved by an older version) contributes nothing
@@ -87,8 +107,7 @@ class Model:
         return self.bias + float(np.dot(self.weights, (x - np.array(self.mean)) / np.array(self.scale)))
 
     def probability(self, features: dict[str, float]) -> float:
-        z = self.logit(features)
-        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+        return _sigmoid(self.logit(features))
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +117,10 @@ class Model:
     def load(cls, path: Path) -> "Model":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 def fit_logit_map(logits: Sequence[float], labels: Sequence[int]) -> tuple[float, float]:
@@ -130,8 +153,12 @@ def fit(rows: Sequence[dict[str, float]], labels: Sequence[int], origin: str,
 class Answerability:
     """Computes a question's features against the collection and decides with a ``Model``."""
 
-    def __init__(self, model: Model, keyword_index, papers: dict[str, Paper], sentences):
+    def __init__(self, model: Model, keyword_index, papers: dict[str, Paper], sentences,
+                 judge: Callable[[], Judge | None] | None = None, judge_model: str = ""):
         self.model = model
+        # the judge (``judge_model`` names it) is loaded on first use: most questions never need it
+        self._judge = judge or (lambda: None)
+        self.judge_model = judge_model if judge else ""
         self.keyword = keyword_index
         self.papers = papers
         self.sentences = sentences
@@ -142,8 +169,24 @@ class Answerability:
                follow_up: bool = False) -> Decision:
         features, missing, no_figures = self.features(question, kind, hits, question_vector, follow_up)
         p = self.model.probability(features)
-        answer = p >= self.model.threshold and not (no_figures and kind in FIGURE_BOUND)
-        return Decision(answer, round(p, 4), features, missing, no_figures)
+        answer, judged = p >= self.model.threshold, None
+        if self.model.uses(self.judge_model):
+            low, high = self.model.judge_band
+            if not low <= p < high:
+                answer = p >= high
+            elif hits and (judge := self._judge()) is not None:  # (a judge that failed to load: threshold)
+                judged = round(judge.score(question, *self.judge_input(hits, question_vector)), 4)
+                p = self.model.judged_probability(self.model.logit(features), judged)
+                answer = p >= self.model.judge_threshold
+        answer = answer and not (no_figures and kind in FIGURE_BOUND)
+        return Decision(answer, round(p, 4), features, missing, no_figures, judged)
+
+    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> tuple[str, str]:
+        """(title, passage) the judge reads: the top paper's three sentences closest to the question."""
+        top = self.papers[next(h.paper_id for h in hits if h.paper_id in self.papers)]
+        sentences, vectors = self.sentences.sentences(top.paper_id)
+        passage = passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
+        return top.title, passage
 
     def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:

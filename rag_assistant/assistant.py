@@ -17,7 +17,7 @@ from .answerability import Answerability, Model, load_model
 from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
 from .conversation import History, is_follow_up, standalone_query
-from .errors import InvalidQuestionError, NoMatchingPapersError
+from .errors import InvalidQuestionError, ModelUnavailableError, NoMatchingPapersError
 from .evidence import SentenceIndex
 from .filters import Filters
 from .indexing import INDEX_VERSION, UNFINISHED, Index, check_collection_exists, list_collections, open_store
@@ -39,6 +39,8 @@ class Assistant:
         self._generator = None
         self._generator_lock = threading.Lock()
         self._generator_owner: Assistant | None = None  # open_collection: the assistant whose model this one uses
+        self._judge = None
+        self._judge_failed = False
         self.index = Index(config, embedder, store, on_change=self._use_papers)
         papers = self.index.papers
         self.retriever = HybridRetriever(
@@ -58,7 +60,7 @@ class Assistant:
 
     def _answer_from(self, papers: dict[str, Paper]) -> None:
         self.sentences = SentenceIndex(self.embedder, papers, self.store)
-        self.answerability = Answerability(self._answerability_model, self.retriever.keyword, papers, self.sentences)
+        self.answerability = self._answerability(self._answerability_model, papers)
         self.answerer = Answerer(self.config, self.embedder, self.sentences, papers, self.retriever.keyword,
                                  lambda: self.generator)
 
@@ -79,7 +81,12 @@ class Assistant:
     def use_model(self, model: Model) -> None:
         """Decide answerability with this model from now on (calibration, evaluation)."""
         self._answerability_model = model
-        self.answerability = Answerability(model, self.retriever.keyword, self.papers, self.sentences)
+        self.answerability = self._answerability(model, self.papers)
+
+    def _answerability(self, model: Model, papers: dict[str, Paper]) -> Answerability:
+        with_judge = self.config.generator != "extractive"
+        return Answerability(model, self.retriever.keyword, papers, self.sentences,
+                             judge=(lambda: self.judge) if with_judge else None, judge_model=self.config.judge_model)
 
     # ---- construction -------------------------------------------------------------
     @classmethod
@@ -120,12 +127,14 @@ class Assistant:
         return other
 
     def warm_up(self, generator: bool = True) -> "Assistant":
-        """Load the models now (the embedder, and the LLM unless ``generator=False``) so the first
-        question does not pay for it; the UI and benchmarks call this at start-up."""
+        """Load the models now (the embedder, and the LLM and the judge unless ``generator=False``) so
+        the first question does not pay for it; the UI and benchmarks call this at start-up."""
         self.embedder.embed_query("warm up")
         if generator and self.generator is not None:
             for _ in self.generator.stream(composing.primer_messages(self.config.prompts_dir), 1):
                 pass  # the shared prompt prefix is now in the model's cache
+            if self.answerability.model.uses(self.answerability.judge_model):
+                _ = self.judge
         return self
 
     @property
@@ -239,6 +248,24 @@ class Assistant:
 
                 self._generator = make_generator(self.config)
             return self._generator
+
+    @property
+    def judge(self):
+        """The model that judges whether the evidence states the answer (judging.py), loaded on first
+        use; None without one (extractive mode, ``judge_model`` "none", or it failed to load: then the
+        retrieval features decide alone, and a note says so once)."""
+        if self._generator_owner is not None:
+            return self._generator_owner.judge
+        with self._generator_lock:
+            if self._judge is None and not self._judge_failed:
+                from .judging import make_judge
+
+                try:
+                    self._judge = make_judge(self.config)
+                except ModelUnavailableError as error:
+                    self._judge_failed = True
+                    print(f"note: answering without the answerability judge: {error}", file=sys.stderr)
+            return self._judge
 
     def ask(self, question: str, history: History = (), k: int | None = None,
             filters: Filters | Mapping | None = None) -> Answer:

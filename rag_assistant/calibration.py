@@ -55,26 +55,28 @@ def commit() -> str:
 
 
 # ---- labelled questions ---------------------------------------------------------------------
-def labelled_examples(assistant, questions: Iterable) -> tuple[list[dict], list[int]]:
+def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[dict], list[int], list[float]]:
     """Features and labels of labelled questions (``evaluation.Question``): 1 when the collection
     answers it and retrieval puts a gold paper first (for a list, among the first three), 0 when
     the collection does not answer it. An answerable question whose papers retrieval misses is
-    left out: answering it would cite the wrong paper, refusing it would be wrong too."""
-    rows, labels = [], []
+    left out: answering it would cite the wrong paper, refusing it would be wrong too. With a
+    ``judge`` (judging.py), also its judgement of each question's evidence (else an empty list)."""
+    rows, labels, judged = [], [], []
     for q in questions:
         a = assistant.assess(q.question, q.history)
-        if a.decision is None:
+        if a.decision is None or not a.hits:
             continue
-        if not q.gold_titles:
-            rows.append(a.decision.features)
-            labels.append(0)
-            continue
-        gold = {normalize_title(t) for t in q.gold_titles}
-        window = 3 if a.kind is QuestionKind.LIST else 1
-        if any(normalize_title(h.title) in gold for h in a.hits[:window]):
-            rows.append(a.decision.features)
-            labels.append(1)
-    return rows, labels
+        if q.gold_titles:
+            gold = {normalize_title(t) for t in q.gold_titles}
+            window = 3 if a.kind is QuestionKind.LIST else 1
+            if not any(normalize_title(h.title) in gold for h in a.hits[:window]):
+                continue
+        rows.append(a.decision.features)
+        labels.append(int(bool(q.gold_titles)))
+        if judge is not None:
+            judged.append(a.decision.judged if a.decision.judged is not None else
+                          judge.score(q.question, *assistant.answerability.judge_input(a.hits, a.question_vector)))
+    return rows, labels, judged
 
 
 # The packaged model's choices, made by leave-one-file-out cross-validation on the tune halves:
@@ -89,20 +91,23 @@ THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 13))  # 0.05 .. 0.60
 MAX_FALSE_ABSTENTION = 0.05
 
 
-def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune") -> Model:
+def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune", judge=None,
+                 judge_model: str = "") -> Model:
     """The packaged model: weights fitted on the ``split`` halves of labelled question files over
     the assistant's collection, and of collection folders (``eval/collections/<name>/``: its
     ``questions.jsonl`` over its own ``papers.jsonl``), plus the collection's derived
     out-of-collection questions; the synthetic weight and the threshold chosen by cross-validation
-    (``choose``)."""
+    (``choose``). With a ``judge`` (the model named ``judge_model``), the second stage too
+    (``judge_stage``)."""
     from .evaluation import load_questions
 
-    groups, names = [], []
+    groups, names, judged = [], [], []
     for path in question_files:
         asker, questions_path = _asker(assistant, Path(path))
         questions = [q for q in load_questions(questions_path) if split == "all" or q.split == split]
-        rows, labels = labelled_examples(asker, questions)
+        rows, labels, scores = labelled_examples(asker, questions, judge)
         groups.append((rows, labels))
+        judged.append(scores)
         names.append(f"{Path(path).name} ({len(rows)})")
     synthetic_rows, synthetic_labels, counts = synthetic_examples(assistant)
     negatives = [r for r, y in zip(synthetic_rows, synthetic_labels) if y == 0]
@@ -118,7 +123,8 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune")
               f"{MAX_FALSE_ABSTENTION} of answerable ones refused ({false_abstention:.3f}), held out")
     model = fit(rows + negatives, labels + [0] * len(negatives), origin,
                 _weights(labels, len(negatives), weight), threshold)
-    return replace(model, reference=fit_logit_map([model.logit(r) for r in synthetic_rows], synthetic_labels))
+    model = replace(model, reference=fit_logit_map([model.logit(r) for r in synthetic_rows], synthetic_labels))
+    return judge_stage(model, groups, judged, negatives[::2], weight, judge_model) if judge is not None else model
 
 
 def _asker(assistant, path: Path):
@@ -131,6 +137,7 @@ def _asker(assistant, path: Path):
 
     config, questions_path = collection_config(assistant.config, path)
     other = Assistant.from_config(config)
+    other._generator_owner = assistant  # one language model and one judge, not one per collection
     other.use_model(assistant.answerability.model)
     return other, questions_path
 
@@ -188,6 +195,74 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
     if feasible:
         return max(feasible, key=lambda c: (c[2][1], -c[2][0]))
     return min(candidates, key=lambda c: (c[2][0], -c[2][1]))
+
+
+# ---- the judge's stage ---------------------------------------------------------------------
+# Where the retrieval features leave the decision open, the judge reads the evidence. The band of
+# first-stage probabilities it is asked in and the threshold on the combined probability are chosen by
+# leave-one-file-out cross-validation as above (most unanswerable refused with at most
+# MAX_FALSE_ABSTENTION of answerable ones refused), the narrower band winning a tie: it costs fewer
+# judge calls.
+JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
+
+
+def _first_stage(groups, negatives, weight: float) -> Model:
+    rows = [r for g in groups for r in g[0]]
+    labels = [y for g in groups for y in g[1]]
+    extra = list(negatives) if weight else []
+    return fit(rows + extra, labels + [0] * len(extra), "cv", _weights(labels, len(extra), weight))
+
+
+def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, float]) -> tuple[float, ...]:
+    """(w_logit, w_judge, bias) of a balanced logistic fit, over the questions in ``band``, of the
+    labels on the first stage's logit (each file's from a model fitted without it, as a new
+    collection's would be) and the judge's log-odds."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = [], []
+    for i, (rows, labels) in enumerate(groups):
+        held_in = [g for j, g in enumerate(groups) if j != i]
+        model = _first_stage(held_in, negatives, weight) if held_in else _first_stage(groups, negatives, weight)
+        for row, label, z in zip(rows, labels, judged[i]):
+            logit = model.logit(row)
+            if band[0] <= 1 / (1 + math.exp(-max(-50.0, min(50.0, logit)))) < band[1]:
+                x.append((logit, z))
+                y.append(label)
+    if len(set(y)) < 2:
+        return (1.0, 0.0, 0.0)
+    lr = LogisticRegression(class_weight="balanced").fit(x, y)
+    return (round(float(lr.coef_[0][0]), 6), round(float(lr.coef_[0][1]), 6), round(float(lr.intercept_[0]), 6))
+
+
+def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str) -> Model:
+    """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above."""
+    candidates = []
+    for band in JUDGE_BANDS:
+        held_out = []
+        for i, (rows, labels) in enumerate(groups):
+            others = [g for j, g in enumerate(groups) if j != i]
+            first = _first_stage(others, negatives, weight)
+            second = replace(first, judge=judge_model, judge_band=band,
+                             judge_weights=_second_stage(others, [s for j, s in enumerate(judged) if j != i],
+                                                         negatives, weight, band))
+            probabilities = []
+            for row, z in zip(rows, judged[i]):
+                p = first.probability(row)
+                probabilities.append(second.judged_probability(first.logit(row), z) if band[0] <= p < band[1] else p)
+            held_out.append((probabilities, labels))
+        for t in THRESHOLDS:
+            if band[0] < t < band[1]:
+                candidates.append((band, t, operating_point(held_out, t)))
+    feasible = [c for c in candidates if c[2][0] <= MAX_FALSE_ABSTENTION]
+    key = (lambda c: (c[2][1], -(c[0][1] - c[0][0]), -c[2][0])) if feasible else (lambda c: (-c[2][0], c[2][1]))
+    band, threshold, (false_abstention, refused) = max(feasible or candidates, key=key)
+    weights = _second_stage(groups, judged, negatives, weight, band)
+    origin = (f"{model.origin}. Second stage: the judge {judge_model} asked where the probability is in "
+              f"[{band[0]}, {band[1]}); combined logit = {weights[0]} x logit + {weights[1]} x judgement "
+              f"{weights[2]:+}; threshold {threshold}; band and threshold chosen by the same cross-validation: "
+              f"{refused:.3f} of unanswerable refused, {false_abstention:.3f} of answerable refused, held out")
+    return replace(model, judge=judge_model, judge_band=band, judge_weights=weights, judge_threshold=threshold,
+                   origin=origin)
 
 
 # ---- a collection's own questions -----------------------------------------------------------
@@ -299,4 +374,5 @@ def calibrate(assistant, base: Model | None = None, progress: bool = False, **op
     return model
 
 
-__all__ = ["FEATURES", "calibrate", "calibration_path", "fit_labelled", "labelled_examples", "synthetic_examples"]
+__all__ = ["FEATURES", "calibrate", "calibration_path", "fit_labelled", "judge_stage", "labelled_examples",
+           "synthetic_examples"]

@@ -211,7 +211,8 @@ def cmd_calibrate(args) -> int:
         raise RagAssistantError("--papers must be at least 5")
     assistant = _assistant(args)
     if args.questions:
-        model = fit_labelled(assistant, args.questions, args.split)
+        judge = assistant.judge  # the second stage is fitted with the configured judge, when there is one
+        model = fit_labelled(assistant, args.questions, args.split, judge, assistant.config.judge_model)
         out = args.out or calibration_path(assistant.config)
         model.save(out)
     else:

@@ -65,6 +65,7 @@ ENV_SETTINGS = (
     ("llm_model", "RAG_LLM_MODEL", str),
     ("llm_context", "RAG_LLM_CONTEXT", int),
     ("llm_threads", "RAG_LLM_THREADS", int),
+    ("judge_model", "RAG_JUDGE_MODEL", str),
     ("embed_model", "RAG_EMBED_MODEL", str),
     ("embed_dtype", "RAG_EMBED_DTYPE", str),
     ("embed_backend", "RAG_EMBED_BACKEND", str),
@@ -158,6 +159,10 @@ class Config:
     llm_max_tokens: int = 120  # the stock recipe's budget (the baseline); ours stops after one sentence
     lead_max_tokens: int = 80  # one sentence, with room for a long one: Qwen spells numbers digit by digit
     llm_threads: int = 0  # 0 = all cores
+    # The model that judges, where retrieval leaves it open, whether the evidence states the answer
+    # (judging.py): a bundled name or a .gguf path; "none" decides from retrieval alone. Not used with
+    # the extractive generator (no language model).
+    judge_model: str = "qwen2.5-coder-1.5b"
     seed: int = 0
     prompts_dir: Path = PROMPTS_DIR
     # joined GGUF files and the embedder's ONNX export: derived from installed packages, so shared by

@@ -86,7 +86,7 @@ def _no_llm_without_the_marker(request, monkeypatch):
     (Tiny models a test builds itself, and files that fail to load, are not the LLM.)"""
     if "llm" in request.keywords:
         return
-    from rag_assistant import generation
+    from rag_assistant import generation, judging
     from rag_assistant.models import BUNDLED
 
     def guarded(init):
@@ -97,5 +97,5 @@ def _no_llm_without_the_marker(request, monkeypatch):
             return init(self, model, *args, **kwargs)
         return checked
 
-    for backend in (generation.LlamaCppGenerator, generation.TransformersGenerator):
+    for backend in (generation.LlamaCppGenerator, generation.TransformersGenerator, judging.LlamaCppJudge):
         monkeypatch.setattr(backend, "__init__", guarded(backend.__init__))

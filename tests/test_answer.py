@@ -37,7 +37,8 @@ class ScriptedGenerator:
 @pytest.fixture
 def scripted(config, assistant):
     def make(reply):
-        a = Assistant.from_config(config.replace(generator="llama_cpp"), generator=ScriptedGenerator(reply))
+        a = Assistant.from_config(config.replace(generator="llama_cpp", judge_model="none"),
+                                  generator=ScriptedGenerator(reply))
         return a
     return make
 

@@ -1,0 +1,100 @@
+"""Does the evidence state the answer? A language model reads the question and the top paper's
+best-matching sentences and says yes or no; its judgement is the log-odds of "yes" against "no" in
+its next-token distribution (one forward pass, nothing generated).
+
+The answer model (0.5B) cannot tell a near miss from an answerable question this way (AUC 0.75 on
+the tune halves, 0.54 where retrieval features are unsure); the 1.5B model can (0.95 and 0.88:
+docs/quality.md). So the judge is a model of its own, loaded on first use, and it is asked only
+where the retrieval features leave the decision open (``answerability.Model.judge_band``).
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from . import prompts
+from .errors import ModelUnavailableError
+from .generation import _threads
+from .models import resolve_gguf
+
+DEFAULT_JUDGE = "qwen2.5-coder-1.5b"
+PROMPT_TOKENS = 1500  # a passage of three sentences is about 200 tokens; an outsized one is cut
+
+
+class Judge(Protocol):
+    name: str
+
+    def score(self, question: str, title: str, passage: str) -> float: ...
+
+
+def judge_messages(prompts_dir: Path, question: str, title: str, passage: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": prompts.render(prompts_dir, "judge_system")},
+            {"role": "user", "content": prompts.render(prompts_dir, "judge_user", title=title, passage=passage,
+                                                       question=question)}]
+
+
+def passage_of(sentences: Sequence[str], cosines: np.ndarray, n: int = 3) -> str:
+    """The ``n`` sentences that match the question best, in the abstract's order.
+
+    >>> passage_of(["A.", "B.", "C.", "D."], np.array([0.1, 0.9, 0.2, 0.8]), n=2)
+    'B. D.'
+    """
+    best = sorted(np.argsort(-np.asarray(cosines))[:n].tolist())
+    return " ".join(sentences[i] for i in best)
+
+
+class LlamaCppJudge:
+    """The judge on llama.cpp: a model of its own (its KV cache is not the answer model's)."""
+
+    def __init__(self, model_path: Path, prompts_dir: Path, threads: int = 0, n_ctx: int = 2048):
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - setup installs it
+            raise ModelUnavailableError(f"llama-cpp-python is not installed ({exc}); run `make setup`") from None
+        self.name = f"llama.cpp:{Path(model_path).stem}"
+        self.prompts_dir = prompts_dir
+        self._lock = threading.Lock()
+        try:
+            self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
+                             verbose=False)
+        except ValueError as exc:
+            raise ModelUnavailableError(f"cannot load the answerability judge {model_path} ({exc}); set "
+                                        "RAG_JUDGE_MODEL=none to decide without it") from None
+        template = self.llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ModelUnavailableError(f"{model_path} has no chat template; it cannot be the judge")
+        self._format = Jinja2ChatFormatter(template=template, eos_token=self._piece(self.llm.token_eos()),
+                                           bos_token=self._piece(self.llm.token_bos()), add_generation_prompt=True)
+        self._yes = self._first_tokens(("yes", "Yes"))
+        self._no = self._first_tokens(("no", "No"))
+
+    def _piece(self, token: int) -> str:
+        return self.llm.detokenize([token]).decode("utf-8", "ignore") if token >= 0 else ""
+
+    def _first_tokens(self, words: Sequence[str]) -> list[int]:
+        return sorted({self.llm.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in words})
+
+    def score(self, question: str, title: str, passage: str) -> float:
+        """log P(yes) - log P(no) for the next token after the judge prompt."""
+        text = self._format(messages=judge_messages(self.prompts_dir, question, title, passage)).prompt
+        tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        if len(tokens) > PROMPT_TOKENS:  # keep the question and the instruction at the end
+            tokens = tokens[:64] + tokens[-(PROMPT_TOKENS - 64):]
+        with self._lock:
+            self.llm.reset()
+            self.llm.eval(tokens)
+            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).copy()
+        return float(np.logaddexp.reduce(logits[self._yes]) - np.logaddexp.reduce(logits[self._no]))
+
+
+def make_judge(config) -> Judge | None:
+    """The configured judge, or None when answering uses no language model (``generator=extractive``)
+    or ``judge_model`` is "none"."""
+    name = (config.judge_model or "").strip()
+    if config.generator == "extractive" or name.lower() in {"", "none", "off"}:
+        return None
+    return LlamaCppJudge(resolve_gguf(name, config.models_dir), config.prompts_dir, config.llm_threads)

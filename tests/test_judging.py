@@ -1,0 +1,142 @@
+"""The answer decision's second stage: where the retrieval features leave it open, a judge model reads
+the evidence (judging.py). The decision logic runs on the real index with a judge whose verdict the
+test sets; the real judge (the bundled 1.5B model) is tested under the ``llm`` marker."""
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
+from rag_assistant.assistant import Assistant
+from rag_assistant.calibration import judge_stage
+from rag_assistant.judging import DEFAULT_JUDGE, make_judge
+
+BIT = "Big Transfer (BiT): General Visual Representation Learning"
+QUESTION = "What top-1 accuracy does Big Transfer (BiT) reach on ILSVRC-2012?"
+
+
+class SetJudge:
+    """A judge whose verdict (log-odds of "the evidence states the answer") the test sets."""
+
+    name = "set"
+
+    def __init__(self, verdict: float):
+        self.verdict, self.calls = verdict, []
+
+    def score(self, question: str, title: str, passage: str) -> float:
+        self.calls.append((question, title, passage))
+        return self.verdict
+
+
+def staged(band, judge=DEFAULT_JUDGE) -> Model:
+    return replace(load_model(), judge=judge, judge_band=band, judge_weights=(1.0, 2.0, 0.0), judge_threshold=0.5)
+
+
+def decide(assistant, model: Model, judge, question: str = QUESTION, judge_model: str = DEFAULT_JUDGE):
+    answerability = Answerability(model, assistant.retriever.keyword, assistant.papers, assistant.sentences,
+                                  judge=lambda: judge, judge_model=judge_model)
+    a = assistant.assess(question)
+    return answerability.decide(question, a.kind, a.hits, a.question_vector)
+
+
+@pytest.mark.parametrize("verdict, answered", [(8.0, True), (-8.0, False)])
+def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(assistant, verdict, answered):
+    judge = SetJudge(verdict)
+    decision = decide(assistant, staged((0.0, 1.01)), judge)
+    assert decision.answer is answered and decision.judged == verdict
+    [(question, title, passage)] = judge.calls
+    assert question == QUESTION and title == BIT
+    bit = next(p for p in assistant.papers.values() if p.title == BIT)
+    sentences, _ = assistant.sentences.sentences(bit.paper_id)
+    assert "ILSVRC-2012" in passage and sum(s in passage for s in sentences) == 3  # three of its sentences
+    assert decision.probability == pytest.approx(1 / (1 + np.exp(-(staged((0, 1)).logit(decision.features)
+                                                                   + 2 * verdict))), abs=1e-4)
+
+
+def test_outside_the_band_the_judge_is_not_asked(assistant):
+    above, below = SetJudge(-8.0), SetJudge(8.0)
+    assert decide(assistant, staged((0.0, 0.0)), above).answer is True  # the band's top is 0: answered
+    assert decide(assistant, staged((0.9999, 1.0)), below).answer is False  # below the band: refused
+    assert above.calls == [] and below.calls == []
+
+
+def test_a_model_fitted_with_another_judge_or_no_judge_decides_from_retrieval_alone(assistant):
+    model = staged((0.0, 1.01))
+    alone = assistant.answerability.decide(QUESTION, *(lambda a: (a.kind, a.hits, a.question_vector))(
+        assistant.assess(QUESTION)))
+    for judge, name in ((SetJudge(-8.0), "another-model"), (None, DEFAULT_JUDGE)):
+        decision = decide(assistant, model, judge, judge_model=name)
+        assert decision.answer == alone.answer and decision.judged is None
+        assert decision.probability == alone.probability
+        assert judge is None or judge.calls == []
+
+
+def test_without_a_language_model_there_is_no_judge(assistant, config):
+    assert assistant.judge is None  # the extractive fixture
+    assert make_judge(config.replace(generator="llama_cpp", judge_model="none")) is None
+
+
+def test_the_second_stage_is_fitted_where_the_first_is_unsure_and_the_judge_separates(tmp_path):
+    rng = np.random.default_rng(0)
+    groups, judged = [], []
+    for _ in range(4):  # four "files"
+        rows, labels, scores = [], [], []
+        for label in [1] * 30 + [0] * 15:
+            clear = rng.random() < 0.5  # half of the questions the features decide; the rest they cannot
+            dense = (0.8 if label else 0.1) if clear else 0.45 + rng.normal(0, 0.02)
+            rows.append(dict.fromkeys(FEATURES, 0.0) | {"top_dense": dense, "coverage": dense})
+            labels.append(label)
+            scores.append((3.0 if label else -3.0) + rng.normal(0, 1.0))
+        groups.append((rows, labels))
+        judged.append(scores)
+    first = fit([r for g in groups for r in g[0]], [y for g in groups for y in g[1]], "test rows")
+    model = judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE)
+    assert model.judge == DEFAULT_JUDGE and len(model.judge_band) == 2 and model.judge_weights[1] > 0
+    assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
+    assert "Second stage" in model.origin and "held out" in model.origin
+    unsure = dict.fromkeys(FEATURES, 0.0) | {"top_dense": 0.45, "coverage": 0.45}
+    assert model.judge_band[0] <= model.probability(unsure) < model.judge_band[1]
+    assert model.judged_probability(model.logit(unsure), 4.0) > model.judge_threshold
+    assert model.judged_probability(model.logit(unsure), -4.0) < model.judge_threshold
+    model.save(tmp_path / "m.json")
+    assert Model.load(tmp_path / "m.json") == model
+
+
+def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
+    model = load_model()
+    assert model.uses(DEFAULT_JUDGE) and "Second stage" in model.origin
+    assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
+
+
+@pytest.mark.llm
+def test_the_real_judge_tells_a_stated_answer_from_a_near_miss(assistant, config):
+    judge = make_judge(config.replace(generator="llama_cpp"))
+    a = assistant.assess(QUESTION)
+    title, passage = assistant.answerability.judge_input(a.hits, a.question_vector)
+    stated = judge.score(QUESTION, title, passage)
+    missing = judge.score("What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?",
+                          title, passage)
+    assert title == BIT and stated > 0 > missing
+
+
+@pytest.mark.llm
+def test_an_assistant_with_a_language_model_asks_its_judge_in_the_band(config):
+    assistant = Assistant.from_config(config.replace(generator="llama_cpp"))
+    assistant.use_model(staged((0.0, 1.01)))
+    decision = assistant.assess(QUESTION).decision
+    assert decision.judged is not None and decision.judged > 0 and decision.answer
+    assert assistant.judge.name.endswith(DEFAULT_JUDGE)
+
+
+def test_a_judge_that_cannot_load_leaves_the_decision_to_retrieval_with_one_note(assistant, tmp_path, capsys):
+    bad = tmp_path / "judge.gguf"
+    bad.write_text("not a model")
+    other = Assistant(assistant.config.replace(generator="llama_cpp", judge_model=str(bad)), assistant.embedder,
+                      assistant.store)
+    other.use_model(staged((0.0, 1.01), judge=str(bad)))
+    first, second = (other.assess(QUESTION).decision for _ in range(2))
+    alone = assistant.assess(QUESTION).decision
+    assert first.judged is None and first.answer == alone.answer and first.probability == alone.probability
+    assert second == first and other.judge is None
+    err = capsys.readouterr().err
+    assert err.count("answering without the answerability judge") == 1 and "is not a GGUF file" in err
