@@ -24,6 +24,7 @@ it.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from dataclasses import asdict, dataclass
@@ -38,6 +39,7 @@ from .routing import QuestionKind, asks_for_quantity, vocabulary
 from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
+log = logging.getLogger(__name__)
 DEFAULT_MODEL = Path(__file__).with_name("answerability.json")
 FEATURES = ("top_dense", "gap", "top_z", "best_sentence", "coverage", "passage_coverage", "names_missing",
             "anchored", "name_only",
@@ -166,24 +168,41 @@ class Answerability:
         self._generic = set(keyword_index.stems(" ".join(generic)))
 
     def decide(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
-               follow_up: bool = False) -> Decision:
+               follow_up: bool = False, judge: bool = True) -> Decision:
+        """``judge=False``: the first stage alone (calibration's derived questions need only features)."""
         features, missing, no_figures = self.features(question, kind, hits, question_vector, follow_up)
         p = self.model.probability(features)
+        refused_anyway = no_figures and kind in FIGURE_BOUND
         answer, judged = p >= self.model.threshold, None
-        if self.model.uses(self.judge_model):
+        if judge and not refused_anyway and self.model.uses(self.judge_model):
             low, high = self.model.judge_band
             if not low <= p < high:
                 answer = p >= high
-            elif hits and (judge := self._judge()) is not None:  # (a judge that failed to load: threshold)
-                judged = round(judge.score(question, *self.judge_input(hits, question_vector)), 4)
-                p = self.model.judged_probability(self.model.logit(features), judged)
-                answer = p >= self.model.judge_threshold
-        answer = answer and not (no_figures and kind in FIGURE_BOUND)
+            else:  # a judge that is not there (failed to load) or fails: the threshold, as without one
+                judged = self._judgement(question, hits, question_vector)
+                if judged is not None:
+                    p = self.model.judged_probability(self.model.logit(features), judged)
+                    answer = p >= self.model.judge_threshold
+        answer = answer and not refused_anyway
         return Decision(answer, round(p, 4), features, missing, no_figures, judged)
 
-    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> tuple[str, str]:
+    def _judgement(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> float | None:
+        given = self.judge_input(hits, question_vector)
+        judge = self._judge() if given else None
+        if judge is None:
+            return None
+        try:
+            return round(judge.score(question, *given), 4)
+        except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures
+            log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
+            return None
+
+    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> tuple[str, str] | None:
         """(title, passage) the judge reads: the top paper's three sentences closest to the question."""
-        top = self.papers[next(h.paper_id for h in hits if h.paper_id in self.papers)]
+        found = [h.paper_id for h in hits if h.paper_id in self.papers]
+        if not found:
+            return None
+        top = self.papers[found[0]]
         sentences, vectors = self.sentences.sentences(top.paper_id)
         passage = passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
         return top.title, passage

@@ -41,6 +41,7 @@ class Assistant:
         self._generator_owner: Assistant | None = None  # open_collection: the assistant whose model this one uses
         self._judge = None
         self._judge_failed = False
+        self._judge_lock = threading.Lock()  # loading the judge does not hold up the answer model
         self.index = Index(config, embedder, store, on_change=self._use_papers)
         papers = self.index.papers
         self.retriever = HybridRetriever(
@@ -70,13 +71,19 @@ class Assistant:
         from .calibration import calibration_path
 
         path = calibration_path(self.config)
+        packaged = load_model()
         if path.exists():
             try:
-                return Model.load(path)
+                own = Model.load(path)
             except (OSError, ValueError, TypeError, KeyError):
                 print(f"note: the calibration file {path} is unreadable; using the default one "
                       "(run `rag-assistant calibrate` to redo it)", file=sys.stderr)
-        return load_model()
+            else:  # one calibrated before the judge existed takes the packaged second stage
+                if not own.judge and packaged.judge:
+                    own = replace(own, judge=packaged.judge, judge_band=packaged.judge_band,
+                                  judge_weights=packaged.judge_weights, judge_threshold=packaged.judge_threshold)
+                return own
+        return packaged
 
     def use_model(self, model: Model) -> None:
         """Decide answerability with this model from now on (calibration, evaluation)."""
@@ -256,7 +263,7 @@ class Assistant:
         retrieval features decide alone, and a note says so once)."""
         if self._generator_owner is not None:
             return self._generator_owner.judge
-        with self._generator_lock:
+        with self._judge_lock:
             if self._judge is None and not self._judge_failed:
                 from .judging import make_judge
 
@@ -280,10 +287,10 @@ class Assistant:
         return answer
 
     def assess(self, question: str, history: History = (), k: int = 10, exclude: Sequence[str] = (),
-               filters: Filters | Mapping | None = None) -> Assessment:
+               filters: Filters | Mapping | None = None, judge: bool = True) -> Assessment:
         """Route, retrieve and decide whether to answer, without answering. ``exclude``: paper ids
         to leave out of retrieval, as if the collection lacked them (calibration); ``filters`` as in
-        ``retrieve``."""
+        ``retrieve``; ``judge=False``: decide without the judge model (only the features are wanted)."""
         start = time.perf_counter()
         filters = Filters.coerce(filters)
         question = self._check(question)
@@ -301,7 +308,7 @@ class Assistant:
         decision = None
         if kind is not QuestionKind.INSTRUCTION:
             decision = self.answerability.decide(question, kind, hits, question_vector,
-                                                 follow_up=bool(history) and is_follow_up(question))
+                                                 follow_up=bool(history) and is_follow_up(question), judge=judge)
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
 
     def stream(self, question: str, history: History = (), k: int | None = None,

@@ -237,7 +237,9 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
 def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str) -> Model:
     """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above."""
     candidates = []
-    for band in JUDGE_BANDS:
+    # only bands around the first stage's threshold: without the judge that threshold decides, and the
+    # band's edges must then decide the same outside it
+    for band in [b for b in JUDGE_BANDS if b[0] <= model.threshold < b[1]] or [(0.0, 1.01)]:
         held_out = []
         for i, (rows, labels) in enumerate(groups):
             others = [g for j, g in enumerate(groups) if j != i]
@@ -300,10 +302,10 @@ def synthetic_examples(assistant, papers: int = 120, general: int = 200, seed: i
         question = keyword_question(sentence) if sentence else ""
         if len(question.split()) < 3:
             continue
-        found = assistant.assess(question)
+        found = assistant.assess(question, judge=False)
         if found.decision is None or not found.hits or found.hits[0].paper_id != pid:
             continue
-        missing = assistant.assess(question, exclude=[pid])
+        missing = assistant.assess(question, exclude=[pid], judge=False)
         rows += [found.decision.features, missing.decision.features]
         labels += [1, 0]
         counts["in_collection"] += 1
@@ -312,7 +314,7 @@ def synthetic_examples(assistant, papers: int = 120, general: int = 200, seed: i
         print(file=sys.stderr)
     pool = general_questions()
     for question in rng.sample(pool, min(general, len(pool))):
-        a = assistant.assess(question)
+        a = assistant.assess(question, judge=False)
         if a.decision is not None:
             rows.append(a.decision.features)
             labels.append(0)

@@ -4,8 +4,9 @@ its next-token distribution (one forward pass, nothing generated).
 
 The answer model (0.5B) cannot tell a near miss from an answerable question this way (AUC 0.75 on
 the tune halves, 0.54 where retrieval features are unsure); the 1.5B model can (0.95 and 0.88:
-docs/quality.md). So the judge is a model of its own, loaded on first use, and it is asked only
-where the retrieval features leave the decision open (``answerability.Model.judge_band``).
+docs/quality.md). So the judge is a model of its own, loaded by ``Assistant.warm_up`` or on first
+use, and it is asked only where the retrieval features leave the decision open
+(``answerability.Model.judge_band``).
 """
 from __future__ import annotations
 

@@ -31,7 +31,9 @@ class Backend:
         self._model = "idle"  # idle | loading | ready | unused | error
         self._model_error = ""
         self._busy = 0
-        self.retrieval_lock = threading.Lock()  # retrieval is fast; serialize it (stemmer/tokenizer state)
+        # retrieval and the answer decision, serialized (stemmer/tokenizer state): fast, except where the
+        # judge reads the evidence (about 3 s on 2 cores, answerability.Model.judge_band)
+        self.retrieval_lock = threading.Lock()
         self._future.add_done_callback(
             lambda f: f.exception() is None and threading.Thread(
                 target=self._warm_up, args=(preload_model,), name="rag-ui-warm-up", daemon=True).start())

@@ -140,3 +140,50 @@ def test_a_judge_that_cannot_load_leaves_the_decision_to_retrieval_with_one_note
     assert second == first and other.judge is None
     err = capsys.readouterr().err
     assert err.count("answering without the answerability judge") == 1 and "is not a GGUF file" in err
+
+
+def test_the_bands_edges_low_is_judged_high_is_not(assistant):
+    p = load_model().probability(assistant.assess(QUESTION).decision.features)  # the first stage, unrounded
+    at_low, at_high = SetJudge(-8.0), SetJudge(-8.0)
+    low = decide(assistant, staged((p, min(1.0, p + 0.01))), at_low)
+    high = decide(assistant, staged((max(0.0, p - 0.01), p)), at_high)
+    assert len(at_low.calls) == 1 and low.answer is False
+    assert at_high.calls == [] and high.answer is True
+
+
+class FailingJudge(SetJudge):
+    def score(self, question: str, title: str, passage: str) -> float:
+        raise RuntimeError("llama_decode returned -3")
+
+
+def test_a_judge_that_fails_on_a_question_leaves_it_to_retrieval(assistant):
+    alone = assistant.assess(QUESTION).decision
+    decision = decide(assistant, staged((0.0, 1.01)), FailingJudge(0.0))
+    assert decision.judged is None and decision.answer == alone.answer and decision.probability == alone.probability
+
+
+def test_calibrations_derived_questions_never_ask_the_judge(assistant):
+    from rag_assistant.calibration import synthetic_examples
+
+    other = Assistant(assistant.config.replace(generator="llama_cpp"), assistant.embedder, assistant.store)
+    judge = other._judge = SetJudge(8.0)  # as if loaded
+    other.use_model(staged((0.0, 1.01)))
+    rows, labels, counts = synthetic_examples(other, papers=6, general=6)
+    assert rows and counts["general"] == 6 and judge.calls == []
+    assert other.assess(QUESTION).decision.judged == 8.0 and len(judge.calls) == 1  # answering does ask it
+
+
+def test_a_collection_calibrated_before_the_judge_takes_the_packaged_second_stage(assistant):
+    from rag_assistant.calibration import calibration_path
+
+    path = calibration_path(assistant.config)
+    old = replace(load_model(), judge="", judge_band=(), judge_weights=(), bias=0.123, origin="an older calibration")
+    old.save(path)
+    try:
+        model = Assistant(assistant.config, assistant.embedder, assistant.store).answerability.model
+    finally:
+        path.unlink()
+    packaged = load_model()
+    assert model.bias == 0.123 and model.origin == "an older calibration"  # its own first stage
+    assert (model.judge, model.judge_band, model.judge_weights, model.judge_threshold) == (
+        packaged.judge, packaged.judge_band, packaged.judge_weights, packaged.judge_threshold)
