@@ -224,9 +224,8 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
         held_in = [g for j, g in enumerate(groups) if j != i]
         model = _first_stage(held_in, negatives, weight) if held_in else _first_stage(groups, negatives, weight)
         for row, label, z in zip(rows, labels, judged[i]):
-            logit = model.logit(row)
-            if band[0] <= 1 / (1 + math.exp(-max(-50.0, min(50.0, logit)))) < band[1]:
-                x.append((logit, z))
+            if band[0] <= model.probability(row) < band[1]:
+                x.append((model.logit(row), z))
                 y.append(label)
     if len(set(y)) < 2:
         return (1.0, 0.0, 0.0)

@@ -62,8 +62,7 @@ def test_outside_the_band_the_judge_is_not_asked(assistant):
 
 def test_a_model_fitted_with_another_judge_or_no_judge_decides_from_retrieval_alone(assistant):
     model = staged((0.0, 1.01))
-    alone = assistant.answerability.decide(QUESTION, *(lambda a: (a.kind, a.hits, a.question_vector))(
-        assistant.assess(QUESTION)))
+    alone = assistant.assess(QUESTION).decision  # the extractive fixture: the first stage alone
     for judge, name in ((SetJudge(-8.0), "another-model"), (None, DEFAULT_JUDGE)):
         decision = decide(assistant, model, judge, judge_model=name)
         assert decision.answer == alone.answer and decision.judged is None
