@@ -178,7 +178,7 @@ class HybridRetriever:
             # a flat top: rank again with the terms the model expects such a paper to use; the hits keep
             # the question's own dense scores, on which answerability is calibrated
             ranked, fused, _ = self._rank(f"{query} {self.rewriter(query)}", k, scope)
-            dense.complete([pid for pid in ranked if pid not in dense.scores])
+            dense.exact(ranked)
         hits = []
         for rank, pid in enumerate(ranked[:k], start=1):
             paper = self.papers.get(pid)
@@ -211,8 +211,13 @@ class HybridRetriever:
         dense.complete([pid for pid in candidates if pid not in dense.scores
                         and (not kth or fused[pid] + ceiling > kth[0])])
         fused = fuse(dense.scores, covered, named, self.coverage_weight, self.name_weight)
-        ranked = sorted((pid for pid in candidates if pid in dense.scores or not kth),
-                        key=lambda pid: -fused[pid])[:k]
+        eligible = [pid for pid in candidates if pid in dense.scores or not kth]
+        # The vector index is approximate: a paper it found by one sentence may hold a closer one it
+        # missed. The top k are scored on all their sentences, so a hit's score and passage never
+        # depend on what the index happened to return.
+        dense.exact(sorted(eligible, key=lambda pid: -fused[pid])[:k])
+        fused = fuse(dense.scores, covered, named, self.coverage_weight, self.name_weight)
+        ranked = sorted(eligible, key=lambda pid: -fused[pid])[:k]
         return ranked, fused, dense
 
     def _candidates(self, query: str, scope: Scope):
@@ -272,6 +277,7 @@ class _DenseScores:
         self.share: dict[str, float] = {}  # paper id -> paper vector weight x cosine
         self.scores: dict[str, float] = {}
         self.floor = 1.0  # the lowest cosine among the records the vector query returned
+        self.whole: set[str] = set()  # papers scored on all their sentences (looked up, not searched)
 
     def add(self, matches) -> None:
         for m in matches:
@@ -282,13 +288,16 @@ class _DenseScores:
                 self.best[m.paper_id] = (m.similarity, m.position)
         self.complete(list(dict.fromkeys([*self.best, *self.share])))
 
-    def complete(self, paper_ids: list[str]) -> None:
-        """Look up what the query did not find of these papers (paper record, sentences), then score them."""
-        counts = {pid: len(self.units(pid)) for pid in paper_ids if pid not in self.best}
+    def complete(self, paper_ids: list[str], every_sentence: bool = False) -> None:
+        """Look up what the query did not find of these papers (paper record, sentences), then score
+        them; with ``every_sentence``, all the sentences of those not yet looked up."""
+        counts = {pid: len(self.units(pid)) for pid in paper_ids
+                  if pid not in self.best or (every_sentence and pid not in self.whole)}
         missing = [pid for pid in paper_ids if pid not in self.share]
         records, sentences = self.store.lookup(missing, counts) if missing or counts else ({}, {})
         for pid, record in records.items():
             self.share[pid] = record.weight * float(record.vector @ self.query_vector)
+        self.whole.update(counts)
         for pid, vectors in sentences.items():
             if len(vectors):
                 cosines = vectors @ self.query_vector
@@ -297,6 +306,10 @@ class _DenseScores:
             if pid in self.share or pid in self.best:
                 best = self.best.get(pid)
                 self.scores[pid] = dense_score(best[0] if best else None, self.share.get(pid, 0.0))
+
+    def exact(self, paper_ids: list[str]) -> None:
+        """Score these papers on all their stored sentences."""
+        self.complete(paper_ids, every_sentence=True)
 
     def passage(self, paper_id: str) -> str:
         """The paper's best sentence with its neighbours (a sentence window)."""

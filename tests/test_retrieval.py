@@ -161,3 +161,24 @@ def test_paper_vector_weighs_the_centroid_and_the_title():
     assert dense_score(best, weight * float(unit @ query)) == pytest.approx(
         SENTENCE_WEIGHT * best + weight * float(unit @ query))
     assert SENTENCE_WEIGHT + CENTROID_WEIGHT + TITLE_WEIGHT == pytest.approx(1.0)  # a perfect match scores 1
+
+
+def test_a_sentence_the_approximate_index_missed_still_scores_its_paper(assistant, monkeypatch):
+    """The vector index is approximate (HNSW): on another machine it may return a paper's second-best
+    sentence and miss its best. A hit's score and passage are the same either way."""
+    question = "Which papers pre-train speech representations without labels?"
+    expected = {h.paper_id: (h.similarity, h.text) for h in assistant.retrieve(question, k=5)}
+    query = type(assistant.store).query
+
+    def missing_each_papers_best_sentence(self, embedding, n, where=None):
+        matches, seen = [], set()
+        for m in query(self, embedding, n, where):  # nearest first: drop each paper's first sentence
+            if not m.is_paper and m.paper_id not in seen:
+                seen.add(m.paper_id)
+                continue
+            matches.append(m)
+        return matches
+
+    monkeypatch.setattr(type(assistant.store), "query", missing_each_papers_best_sentence)
+    hits = assistant.retrieve(question, k=5)
+    assert {h.paper_id: (h.similarity, h.text) for h in hits} == expected
