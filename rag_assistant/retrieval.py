@@ -254,7 +254,7 @@ class HybridRetriever:
         """Every candidate paper's (dense score, coverage, holds a rare name from the query): what
         ``fuse`` weighs (scripts/fit_fusion.py fits its weights on them)."""
         dense, covered, named, candidates = self._candidates(query, Scope())
-        dense.complete([pid for pid in candidates if pid not in dense.scores])
+        dense.exact(candidates)
         return {pid: (dense.scores[pid], covered[pid], pid in named) for pid in candidates if pid in dense.scores}
 
     def units(self, paper_id: str) -> tuple[str, ...]:
