@@ -76,6 +76,21 @@ class LlamaCppJudge:
                                            bos_token=self._piece(self.llm.token_bos()), add_generation_prompt=True)
         self._yes = self._first_tokens(("yes", "Yes"))
         self._no = self._first_tokens(("no", "No"))
+        self._opening_tokens = self._opening()
+        self._opening_cached = False
+
+    def _opening(self) -> list[int]:
+        """The prompt's tokens that are the same for every question (the instruction and the template
+        up to the title), evaluated once and kept: each call evaluates only what follows, always from
+        the same cached state, so a judgement does not depend on the questions judged before it."""
+        a, b = (self.llm.tokenize(self._format(messages=judge_messages(self.prompts_dir, q, t, p)).prompt.encode(),
+                                  add_bos=False, special=True) for q, t, p in (("A?", "B", "C."), ("X?", "Y", "Z.")))
+        return a[:self.llm.longest_token_prefix(a, b)]
+
+    def _evaluate_opening(self) -> None:
+        self.llm.reset()
+        self.llm.eval(self._opening_tokens)
+        self._opening_cached = True
 
     def _piece(self, token: int) -> str:
         return self.llm.detokenize([token]).decode("utf-8", "ignore") if token >= 0 else ""
@@ -89,9 +104,17 @@ class LlamaCppJudge:
         tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) > PROMPT_TOKENS:  # keep the question and the instruction at the end
             tokens = tokens[:64] + tokens[-(PROMPT_TOKENS - 64):]
+        opening = self._opening_tokens
         with self._lock:
-            self.llm.reset()
-            self.llm.eval(tokens)
+            if len(tokens) > len(opening) and tokens[:len(opening)] == opening:
+                if not self._opening_cached:
+                    self._evaluate_opening()
+                self.llm.n_tokens = len(opening)  # eval() drops the cache beyond the opening
+                self.llm.eval(tokens[len(opening):])
+            else:  # a prompt that does not start with the opening: evaluated whole
+                self._opening_cached = False
+                self.llm.reset()
+                self.llm.eval(tokens)
             logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).copy()
         return float(np.logaddexp.reduce(logits[self._yes]) - np.logaddexp.reduce(logits[self._no]))
 

@@ -119,6 +119,26 @@ def test_the_real_judge_tells_a_stated_answer_from_a_near_miss(assistant, config
 
 
 @pytest.mark.llm
+def test_the_judge_evaluates_its_fixed_opening_once_and_judges_alike_whatever_came_before(assistant, config):
+    judge = make_judge(config.replace(generator="llama_cpp"))
+    a = assistant.assess(QUESTION)
+    title, passage = assistant.answerability.judge_input(a.hits, a.question_vector)
+    evaluated, evaluate = [], judge.llm.eval
+    judge.llm.eval = lambda tokens: (evaluated.append(len(tokens)), evaluate(tokens))[1]
+    first = judge.score(QUESTION, title, passage)
+    other = judge.score("Which optimizer does BiT fine-tune with?", title, passage[:80])
+    assert judge.score(QUESTION, title, passage) == first != other
+    opening = len(judge._opening_tokens)
+    assert opening >= 20 and evaluated[0] == opening and evaluated.count(opening) == 1
+    # a prompt that does not start with the opening is evaluated whole, and the opening is
+    # evaluated again before the next one
+    judge._opening_tokens = judge._opening_tokens[:-1] + [judge._opening_tokens[-1] + 1]
+    assert abs(judge.score(QUESTION, title, passage) - first) < 0.5
+    judge._opening_tokens, evaluated[:] = judge._opening(), []
+    assert judge.score(QUESTION, title, passage) == first and evaluated[0] == opening
+
+
+@pytest.mark.llm
 def test_an_assistant_with_a_language_model_asks_its_judge_in_the_band(config):
     assistant = Assistant.from_config(config.replace(generator="llama_cpp"))
     assistant.use_model(staged((0.0, 1.01)))
