@@ -23,7 +23,7 @@ from .models import resolve_gguf
 
 DEFAULT_JUDGE = "qwen2.5-coder-1.5b"
 CONTEXT = 1024
-PROMPT_TOKENS = CONTEXT - 24  # a passage of three sentences is about 200 tokens; an outsized one is cut
+PROMPT_TOKENS = CONTEXT - 24  # a prompt with three sentences is about 170 tokens; an outsized one is cut
 
 
 class Judge(Protocol):

@@ -32,7 +32,7 @@ class Backend:
         self._model_error = ""
         self._busy = 0
         # retrieval and the answer decision, serialized (stemmer/tokenizer state): fast, except where the
-        # judge reads the evidence (about 3 s on 2 cores, answerability.Model.judge_band)
+        # judge reads the evidence (1-2 s on 2 cores, answerability.Model.judge_band)
         self.retrieval_lock = threading.Lock()
         self._future.add_done_callback(
             lambda f: f.exception() is None and threading.Thread(
