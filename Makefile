@@ -17,7 +17,7 @@ run: setup
 	$(PY) -m rag_assistant.cli chat
 
 test: setup-test
-	$(PY) -m pytest -q
+	@bash scripts/run_tests.sh
 
 lint: setup-test
 	.venv/bin/ruff check rag_assistant tests eval scripts
