@@ -236,13 +236,14 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
 def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str) -> Model:
     """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above."""
     candidates = []
+    # each file's first stage, fitted without it: the same for every band
+    firsts = [_first_stage([g for j, g in enumerate(groups) if j != i], negatives, weight) for i in range(len(groups))]
     # only bands around the first stage's threshold: without the judge that threshold decides, and the
     # band's edges must then decide the same outside it
     for band in [b for b in JUDGE_BANDS if b[0] <= model.threshold < b[1]] or [(0.0, 1.01)]:
         held_out = []
-        for i, (rows, labels) in enumerate(groups):
+        for i, ((rows, labels), first) in enumerate(zip(groups, firsts)):
             others = [g for j, g in enumerate(groups) if j != i]
-            first = _first_stage(others, negatives, weight)
             second = replace(first, judge=judge_model, judge_band=band,
                              judge_weights=_second_stage(others, [s for j, s in enumerate(judged) if j != i],
                                                          negatives, weight, band))
