@@ -242,8 +242,7 @@ class Answerability:
                   and t not in set(self.keyword.stems(" ".join(names)))]
         f["name_only"] = float(kind is QuestionKind.OVERVIEW and f["anchored"] == 1.0 and len(set(others)) <= 2)
         proper = proper_nouns(question)
-        lowered = [f"{self.papers[h.paper_id].title} {self.papers[h.paper_id].abstract}".lower()
-                   for h in hits[:NAME_WINDOW]]
+        lowered = [self.papers[h.paper_id].named_text.lower() for h in hits[:NAME_WINDOW]]
         f["proper_missing"] = (sum(not any(mentions(t, n) for t in lowered) for n in proper) / len(proper)
                                if proper else 0.0)
         no_figures = False
@@ -275,13 +274,13 @@ class Answerability:
 
     def _missing_names(self, question: str, hits: Sequence[Hit]) -> tuple[str, ...]:
         """Names the question uses that none of the top papers mentions or spells out."""
-        texts = [f"{self.papers[h.paper_id].title} {self.papers[h.paper_id].abstract}" for h in hits]
+        texts = [self.papers[h.paper_id].named_text for h in hits]
         lowered = [t.lower() for t in texts]
         return tuple(n for n in name_terms(question) + quoted_phrases(question)
                      if not any(mentions(t, n) for t in lowered) and not any(spelled_out(n, t) for t in texts))
 
 
-_PROPER = re.compile(r"(?<=\s)[A-Z][a-z]{2,}(?:-[A-Za-z]+)*\b")
+_PROPER = re.compile(r"(?<=\s)[^\W\d_]{3,}(?:-[^\W\d_]+)*\b")
 
 
 def proper_nouns(question: str) -> list[str]:
@@ -292,7 +291,7 @@ def proper_nouns(question: str) -> list[str]:
     ['Adam', 'Kenya']
     """
     found = [m.group(0) for m in _PROPER.finditer(question)
-             if question[:m.start()].strip()
+             if m.group(0)[0].isupper() and m.group(0)[1:3].islower() and question[:m.start()].strip()
              and not question[:m.start()].rstrip().endswith((".", "?", "!", ":", ";", '"'))]
     return list(dict.fromkeys(found))
 

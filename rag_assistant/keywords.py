@@ -111,7 +111,7 @@ class KeywordIndex:
         if self._tokens is None or self._tokens_size != len(papers):
             index: dict[str, set[str]] = {}
             for pid, paper in papers.items():
-                for token in set(_TOKEN.findall(f"{paper.title} {paper.abstract}")):
+                for token in set(_TOKEN.findall(paper.named_text)):
                     token = token.strip("-")
                     for key in {token, token.replace("-", ""), *token.split("-")}:
                         index.setdefault(key.lower(), set()).add(pid)

@@ -57,6 +57,22 @@ class Paper:
     def meta(self) -> PaperMeta:
         return PaperMeta(self.authors, self.year, self.venue, self.doi, self.arxiv_id, self.url)
 
+    @property
+    def named_text(self) -> str:
+        """The title, the abstract and the metadata a question may name the paper by: its authors
+        ("the Nickow meta-analysis"), its venue and the venue's initials ("the AERJ paper"), its year
+        and keywords.
+
+        >>> Paper("p", "T", "A.", authors=("Ann Lee",), year=2023,
+        ...       venue="American Educational Research Journal").named_text
+        'T A. Ann Lee American Educational Research Journal AERJ 2023'
+        """
+        capitals = [w[0] for w in self.venue.split() if w[:1].isupper()]
+        initials = "".join(capitals) if len(capitals) >= 2 else ""
+        meta = " ".join(part for part in (*self.authors, self.venue, initials, str(self.year or ""), *self.keywords)
+                        if part)
+        return f"{self.title} {self.abstract} {meta}".rstrip()
+
 
 @dataclass(frozen=True)
 class Chunk:
