@@ -305,7 +305,10 @@ def test_an_interrupted_join_leaves_no_partial_file(tmp_path):
     """Ctrl-C while the pieces are joined: the NAME.part-PID file goes too."""
     model, site = _fake_model(tmp_path, "interrupted_part", [b"GGUF" + b"x" * 1000, None])
     target = tmp_path / "models" / "m.gguf"
-    script = ("import sys; from pathlib import Path; from rag_assistant.models import BundledModel, join_pieces; "
+    # Ctrl-C raises KeyboardInterrupt even where the test run was started with SIGINT ignored (a
+    # background job of a non-interactive shell), which the child would inherit
+    script = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+              "from pathlib import Path; from rag_assistant.models import BundledModel, join_pieces; "
               f"join_pieces(BundledModel({model.name!r}, {model.name!r}, 2, '0'), Path(sys.argv[1]))")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(ROOT)])}
     proc = subprocess.Popen([sys.executable, "-c", script, str(target)], env=env, stderr=subprocess.PIPE, text=True)
