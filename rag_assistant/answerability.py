@@ -35,7 +35,7 @@ import numpy as np
 
 from .acronyms import spelled_out
 from .judging import Judge, passage_of
-from .routing import QuestionKind, asks_for_quantity, vocabulary
+from .routing import QuestionKind, asks_for_quantity, asks_for_record, vocabulary
 from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
@@ -66,6 +66,10 @@ class Decision:
     missing_names: tuple[str, ...] = ()
     no_figures: bool = False
     judged: float | None = None  # the judge's log-odds that the evidence states the answer, when asked
+    # a question for the top paper's record (``routing.asks_for_record``): the fields it asks for, and
+    # those of them the record lacks (then it is refused: an abstract does not say who wrote it)
+    record: tuple[str, ...] = ()
+    record_missing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,9 @@ class Answerability:
         """``judge=False``: the first stage alone (calibration's derived questions need only features)."""
         features, missing, no_figures = self.features(question, kind, hits, question_vector, follow_up)
         p = self.model.probability(features)
+        record = asks_for_record(question)
+        if record:
+            return self._record_decision(record, hits, features, p, missing)
         refused_anyway = no_figures and kind in FIGURE_BOUND
         answer, judged = p >= self.model.threshold, None
         if judge and not refused_anyway and self.model.uses(self.judge_model):
@@ -185,6 +192,19 @@ class Answerability:
                     answer = p >= self.model.judge_threshold
         answer = answer and not refused_anyway
         return Decision(answer, round(p, 4), features, missing, no_figures, judged)
+
+    def _record_decision(self, record: tuple[str, ...], hits: Sequence[Hit], features: dict[str, float], p: float,
+                         missing: tuple[str, ...]) -> Decision:
+        """A question for a paper's authors, year or venue: answered from the top paper's record when
+        the retrieval features say it is the paper meant (the first stage alone: the judge reads the
+        abstract, which never holds the answer), refused when the record lacks what is asked."""
+        found = [h for h in hits if h.paper_id in self.papers]
+        paper = self.papers[found[0].paper_id] if found else None
+        given = {"authors": bool(paper and paper.authors), "year": bool(paper and paper.year),
+                 "venue": bool(paper and paper.venue)}
+        lacking = tuple(name for name in record if not given[name])
+        answer = bool(paper) and not lacking and p >= self.model.threshold
+        return Decision(answer, round(p, 4), features, missing, record=record, record_missing=lacking)
 
     def _judgement(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> float | None:
         given = self.judge_input(hits, question_vector)

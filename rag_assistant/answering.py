@@ -55,7 +55,11 @@ class Answerer:
         """Yield the answer's text pieces, then the final ``Answer`` (timed from ``start``)."""
         a, cfg = assessment, self.config
         question, question_vector, hits = a.question, a.question_vector, list(a.hits)
-        if a.kind is QuestionKind.LIST:
+        if a.decision.record:  # who wrote it, when or where it was published: the paper's record
+            result, mode = composing.record_answer(hits[0], self.papers[hits[0].paper_id], a.decision.record), "record"
+            yield result.text
+            first = time.perf_counter() - start
+        elif a.kind is QuestionKind.LIST:
             chosen = list_candidates(hits, cfg.list_min_similarity, cfg.list_margin, cfg.list_max_papers,
                                      cfg.list_min_score)
             # "... ? Compare what they were evaluated on.": each paper also says that, and what it found

@@ -13,7 +13,7 @@ from .citations import figures, strip_markers
 from .evidence import CONTRIBUTION
 from .prompts import render
 from .terms import content_words, name_terms
-from .types import Citation, Hit, Source, Verified
+from .types import Citation, Hit, Paper, Source, Verified
 
 NOT_COVERED = "The collection does not cover this question."
 INSTRUCTION = ("That reads as an instruction to the assistant, not a question about the papers; "
@@ -26,13 +26,39 @@ def abstention_text(nearest: Sequence[Hit], decision: Decision | None) -> str:
     if decision is None:
         return INSTRUCTION
     lines = [NOT_COVERED]
-    if decision.missing_names:
+    if decision.record_missing:
+        lines.append(f"An abstract does not say {_RECORD_ASKS[decision.record_missing[0]]}, and the collection's "
+                     f"record of the closest paper gives no {' or '.join(decision.record_missing)}.")
+    elif decision.missing_names:
         lines.append("No paper in it mentions " + ", ".join(f"\"{n}\"" for n in decision.missing_names) + ".")
     elif decision.no_figures and nearest:
         lines.append("The abstracts of the closest papers give no figures.")
     if nearest:
         lines.append("Nearest papers (not evidence): " + "; ".join(f"\"{h.title}\"" for h in nearest[:3]) + ".")
     return " ".join(lines)
+
+
+_RECORD_ASKS = {"authors": "who wrote a paper", "year": "when it was published", "venue": "where it was published"}
+
+
+def record_answer(hit: Hit, paper: Paper, fields: Sequence[str]) -> Verified:
+    """The asked part of a paper's record (authors, year, venue), cited: what the collection's file
+    gave for the paper, not something its abstract states.
+
+    >>> p = Paper("p1", "Deep Nets", "An abstract.", authors=("Ann Lee", "Bo Chen"), year=2021, venue="NeurIPS")
+    >>> print(record_answer(Hit("p1", "Deep Nets", 0.5, "", 0.5, 1), p, ("authors", "year")).text)
+    The collection's record of "Deep Nets" [1] gives its authors as Ann Lee and Bo Chen and its year as 2021.
+    """
+    authors = list(paper.authors)
+    names = (", ".join(authors[:-1]) + " and " + authors[-1]) if len(authors) > 1 else "".join(authors)
+    if len(authors) > 8:
+        names = ", ".join(authors[:8]) + " et al."
+    values = {"authors": f"its authors as {names}", "year": f"its year as {paper.year}",
+              "venue": f"its venue as {paper.venue}"}
+    text = (f"The collection's record of \"{paper.title}\" [{hit.rank}] gives "
+            + " and ".join(values[f] for f in fields) + ".")
+    citation = Citation(paper.paper_id, paper.title, (), hit.rank, paper.meta)
+    return Verified(text, (citation,), 1, 0)
 
 
 def format_sources(sources: Sequence[Source]) -> str:

@@ -140,6 +140,28 @@ def asks_for_quantity(question: str) -> bool:
     return bool(_patterns()["quantity"].search(_normalize(question)))
 
 
+RECORD_FIELDS = ("authors", "year", "venue")
+
+
+@lru_cache(maxsize=1)
+def _record_patterns() -> dict[str, re.Pattern]:
+    r = vocabulary()["record"]
+    return {name: re.compile("|".join(r[name]), re.IGNORECASE) for name in RECORD_FIELDS}
+
+
+def asks_for_record(question: str) -> tuple[str, ...]:
+    """What of a paper's record (authors, year, venue) the question asks for: an abstract never
+    states it, the collection's record of the paper may.
+
+    >>> asks_for_record("Who are the authors of the BiT paper?"), asks_for_record("What do the authors conclude?")
+    (('authors',), ())
+    >>> asks_for_record("What year was the DSN paper published, and at which venue?")
+    ('year', 'venue')
+    """
+    question = _normalize(question)
+    return tuple(name for name, pattern in _record_patterns().items() if pattern.search(question))
+
+
 def wants_overview(question: str) -> bool:
     """'What is X?', 'How does X work?', 'Summarize ...': the paper as a whole, not one fact.
 

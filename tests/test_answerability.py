@@ -119,3 +119,24 @@ def test_a_paper_named_by_its_venue_or_authors_is_found_and_not_refused_for_the_
     assert by_author.decision.features["proper_missing"] == 0.0
     unknown = field_mix.assess("How many studies went into the Smithers et al. homework meta-analysis?")
     assert unknown.decision.features["proper_missing"] == 1.0
+
+
+def test_who_wrote_a_paper_is_refused_when_the_collection_has_no_record_of_it(assistant):
+    """The bundled collection's files give titles and abstracts only, and an abstract never says who
+    wrote the paper: the question is refused, not answered with an abstract sentence."""
+    answer = assistant.ask("Who are the authors of the Big Transfer (BiT) paper?")
+    assert answer.abstained and answer.citations == ()
+    assert "record of the closest paper gives no authors" in answer.text
+
+
+def test_who_wrote_a_paper_and_when_are_answered_from_its_record(field_mix):
+    answer = field_mix.ask("Who wrote the AERJ meta-analysis of tutoring experiments?")
+    assert not answer.abstained and answer.mode == "record"
+    assert [c.title for c in answer.citations] == [
+        "The Promise of Tutoring for PreK–12 Learning: A Systematic Review and Meta-Analysis of the Experimental "
+        "Evidence"]
+    assert "Nickow" in answer.text and "[1]" in answer.text
+    when = field_mix.ask("In what year was the homework meta-analysis by Baş and colleagues published?")
+    assert not when.abstained and "2017" in when.text and "Baş" not in when.text
+    # a book nobody collected: not a paper's record, whatever the closest paper's authors are
+    assert field_mix.ask("Who wrote Pride and Prejudice?").abstained

@@ -12,7 +12,7 @@ import pytest
 
 from rag_assistant.composing import NOT_COVERED
 from rag_assistant.conversation import is_follow_up, standalone_query
-from rag_assistant.routing import QuestionKind, asks_for_quantity, classify
+from rag_assistant.routing import QuestionKind, asks_for_quantity, asks_for_record, classify
 
 FACT, WHICH_PAPER, LIST = QuestionKind.FACT, QuestionKind.WHICH_PAPER, QuestionKind.LIST
 COMPARE, OVERVIEW, INSTRUCTION = QuestionKind.COMPARE, QuestionKind.OVERVIEW, QuestionKind.INSTRUCTION
@@ -229,6 +229,39 @@ QUANTITIES = [
 @pytest.mark.parametrize(("question", "quantity"), QUANTITIES)
 def test_asks_for_quantity(question, quantity):
     assert asks_for_quantity(question) is quantity
+
+
+RECORDS = [
+    *[pytest.param(q, fields, id=f"{fields}: {q}") for q, fields in [
+        ("Who are the authors of the Universal Sentence Encoder paper?", ("authors",)),
+        ("Who wrote the AERJ meta-analysis of tutoring experiments?", ("authors",)),
+        ("who is behind ST-MoE?", ("authors",)),
+        ("Name the authors of the hot spots policing review.", ("authors",)),
+        ("What year was the deeply-supervised nets paper published, and at which venue?", ("year", "venue")),
+        ("When was the BiT paper published?", ("year",)),
+        ("What's the publication date of the coral bleaching study?", ("year",)),
+        ("Which journal did the homework meta-analysis appear in?", ("venue",)),
+        ("Where was the tutoring meta-analysis published?", ("venue",)),
+    ]],
+    # about the paper's content, not its record
+    *[pytest.param(q, (), id=f"(): {q}") for q in [
+        "What do the authors of the BiT paper conclude?",
+        "Which progenitor model do the authors say is currently favoured?",
+        "Which authors' methods do they compare against?",
+        "Who were the participants in the trial?",
+        "Which journals were analysed in the bibliometric review?",
+        "When was the dataset released?",
+        "Where was the trial conducted?",
+        "In what year did the Berlin Wall fall?",
+        "Which researchers proposed the gradient reversal layer?",
+        "How many authors contributed to the survey?",
+    ]],
+]
+
+
+@pytest.mark.parametrize(("question", "fields"), RECORDS)
+def test_asks_for_record(question, fields):
+    assert asks_for_record(question) == fields
 
 
 FOLLOW_UPS = [
