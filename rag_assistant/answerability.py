@@ -244,6 +244,10 @@ class Answerability:
         # predictor): one paper far ahead of a flat field is found even when the wording differs
         spread = float(np.std(dense[:10])) if len(dense) > 2 else 0.0
         f["top_z"] = min(5.0, (max(dense[:3]) - float(np.mean(dense[:10]))) / spread) if spread > 1e-6 else 0.0
+        if len(dense) < 3:
+            # a filter (or a tiny collection) left too few papers to say how far the best stands out:
+            # unknown, so the model's mean (no weight either way), not a lead of 0 or over all
+            f["gap"], f["top_z"] = (self._neutral(n) for n in ("gap", "top_z"))
         top = self.papers[hits[0].paper_id]
         sentences, vectors = self.sentences.sentences(top.paper_id)
         cosines = vectors @ question_vector if len(sentences) else np.zeros(0)
@@ -271,6 +275,10 @@ class Answerability:
             no_figures = not with_figure
             f["figure_gap"] = (max(with_figure) - f["best_sentence"]) if with_figure else -1.0
         return f, missing, no_figures
+
+    def _neutral(self, name: str) -> float:
+        """A feature's mean in the data the model was fitted on: what contributes nothing to its logit."""
+        return float(dict(zip(self.model.names, self.model.mean)).get(name, 0.0))
 
     def _coverages(self, question: str, paper: Paper, sentences: Sequence[str], names_found=(),
                    window: int = 2) -> tuple[float, float]:

@@ -185,3 +185,15 @@ def test_a_broad_filter_drops_from_an_overfetched_query_and_falls_back_to_where(
     monkeypatch.setattr("rag_assistant.retrieval.BROAD_FILTER_SHARE", 0.99)  # a narrow filter: the where at once
     retriever._nearest(vector, broad)
     assert calls == [broad.where]
+
+
+def test_a_filter_that_leaves_one_paper_is_no_sign_of_a_weak_match(mine):
+    """With one paper left there is no runner-up to lead: the lead features are unknown (the
+    model's mean), not 0, which the model would read as a paper that does not stand out."""
+    question = "What network architecture is based solely on attention mechanisms?"
+    one = mine.assess(question, filters={"year": "2017"})
+    assert len(one.hits) == 1
+    mean = dict(zip(mine.answerability.model.names, mine.answerability.model.mean))
+    assert one.decision.features["top_z"] == pytest.approx(mean["top_z"])
+    assert one.decision.features["gap"] == pytest.approx(mean["gap"])
+    assert one.decision.answer and one.decision.probability >= mine.answerability.model.threshold
