@@ -56,7 +56,8 @@ class Answerer:
         a, cfg = assessment, self.config
         question, question_vector, hits = a.question, a.question_vector, list(a.hits)
         if a.decision.record:  # who wrote it, when or where it was published: the paper's record
-            result, mode = composing.record_answer(hits[0], self.papers[hits[0].paper_id], a.decision.record), "record"
+            top = next(h for h in hits if h.paper_id in self.papers)  # the paper the decision read
+            result, mode = composing.record_answer(top, self.papers[top.paper_id], a.decision.record), "record"
             yield result.text
             first = time.perf_counter() - start
         elif a.kind is QuestionKind.LIST:
