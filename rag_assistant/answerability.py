@@ -200,9 +200,7 @@ class Answerability:
         abstract, which never holds the answer), refused when the record lacks what is asked."""
         found = [h for h in hits if h.paper_id in self.papers]
         paper = self.papers[found[0].paper_id] if found else None
-        given = {"authors": bool(paper and paper.authors), "year": bool(paper and paper.year),
-                 "venue": bool(paper and paper.venue)}
-        lacking = tuple(name for name in record if not given[name])
+        lacking = tuple(name for name in record if not getattr(paper, name, None))  # routing.RECORD_FIELDS
         answer = bool(paper) and not lacking and p >= self.model.threshold
         return Decision(answer, round(p, 4), features, missing, record=record, record_missing=lacking)
 
