@@ -192,9 +192,7 @@ def test_comparison_cites_both_papers(scripted):
     apc = "Generative Pre-Training for Speech with Autoregressive Predictive Coding"
     a = scripted("TERA reconstructs acoustic frames from their altered counterpart [1]. "
                  "APC is a self-supervised objective used as generative pre-training for speech [2].")
-    # without a judge (judge_model "none") the retrieval features decide alone: a comparison that names
-    # both approaches' subject, well inside what they answer
-    answer = a.ask("How do TERA and autoregressive predictive coding differ as self-supervised speech pre-training?")
+    answer = a.ask("How does TERA differ from autoregressive predictive coding?")
     assert answer.mode == "generated" and {c.title for c in answer.citations} == {tera, apc}
     prompt = a.generator.messages[-1]["content"]
     assert tera in prompt and apc in prompt
@@ -222,7 +220,7 @@ def test_a_list_question_that_asks_more_gets_each_papers_answer_to_it(assistant)
 
 
 @pytest.mark.xfail(strict=True, reason="without a judge (the extractive mode) a known wrong answer: graph papers are "
-                   "listed for 'weather forecasting with graph neural networks' (rated 0.45, threshold 0.25): at the "
+                   "listed for 'weather forecasting with graph neural networks' (rated 0.44, threshold 0.15): at the "
                    "operating point that refuses at most 5% of answerable held-out questions, half of a topic is "
                    "enough for a list; the judge refuses it (test_real_judge_settles_what_retrieval_left_open)")
 def test_list_question_on_a_missing_topic_abstains(assistant):
