@@ -12,15 +12,14 @@ question's topic over the abstract without the passage that answers it); whether
 uses (acronyms, model names, quoted titles) are missing from the top papers (``names_missing``) or
 all in the best one (``anchored``, and ``name_only`` when a "what is X?" question is little more
 than those names); capitalised words (``Adam``, ``Kenya``) missing from the top papers
-(``proper_missing``); for a question about one fact asking for a number, how well the best sentence
-that states one matches (``figure_gap``: a list, a "which paper" question or an overview that says "how
-much" or "yields" describes a topic and asks for papers, not for a figure); whether it follows up on
-the conversation; and its kind where the kind changes how well the evidence can match: a list or a
-"which paper" question describes a topic, an overview asks for a paper as a whole, so neither matches
-one sentence as closely as a question about one fact. A comparison is not a feature: in the labelled
-files nearly every comparison is answerable, so its flag learns the files' mix of questions more than
-how evidence looks (it answered near-miss comparisons), and leave-one-file-out cross-validation scores
-the model the same without it.
+(``proper_missing``); for a question asking for a number, how well the best sentence that states one
+matches (``figure_gap``); whether it follows up on the conversation; and its kind where the kind
+changes how well the evidence can match: a list or a "which paper" question describes a topic, an
+overview asks for a paper as a whole, so neither matches one sentence as closely as a question about
+one fact. A comparison is not a feature: in the labelled files nearly every comparison is
+answerable, so its flag learns the files' mix of questions more than how evidence looks (it answered
+near-miss comparisons), and leave-one-file-out cross-validation scores the model the same without
+it.
 """
 from __future__ import annotations
 
@@ -187,7 +186,7 @@ class Answerability:
             if not low <= p < high:
                 answer = p >= high
             else:  # a judge that is not there (failed to load) or fails: the threshold, as without one
-                judged = self._judgement(question, kind, hits, question_vector)
+                judged = self._judgement(question, hits, question_vector)
                 if judged is not None:
                     p = self.model.judged_probability(self.model.logit(features), judged)
                     answer = p >= self.model.judge_threshold
@@ -205,9 +204,8 @@ class Answerability:
         answer = bool(paper) and not lacking and p >= self.model.threshold
         return Decision(answer, round(p, 4), features, missing, record=record, record_missing=lacking)
 
-    def _judgement(self, question: str, kind: QuestionKind, hits: Sequence[Hit],
-                   question_vector: np.ndarray) -> float | None:
-        given = self.judge_input(hits, question_vector, kind)
+    def _judgement(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> float | None:
+        given = self.judge_input(hits, question_vector)
         judge = self._judge() if given else None
         if judge is None:
             return None
@@ -217,23 +215,15 @@ class Answerability:
             log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
             return None
 
-    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray,
-                    kind: QuestionKind | None = None) -> tuple[str, str] | None:
-        """(title, passage) the judge reads: the top paper's three sentences closest to the question; for
-        a comparison, whose answer is in two papers, the two closest of each of the top two, the second
-        paper's named."""
-        found = [self.papers[h.paper_id] for h in hits if h.paper_id in self.papers]
+    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> tuple[str, str] | None:
+        """(title, passage) the judge reads: the top paper's three sentences closest to the question."""
+        found = [h.paper_id for h in hits if h.paper_id in self.papers]
         if not found:
             return None
-        if kind is QuestionKind.COMPARE and len(found) > 1:
-            first, second = found[:2]
-            return first.title, (f"{self._passage(first, question_vector, 2)} "
-                                 f'From "{second.title}": {self._passage(second, question_vector, 2)}')
-        return found[0].title, self._passage(found[0], question_vector, 3)
-
-    def _passage(self, paper: Paper, question_vector: np.ndarray, n: int) -> str:
-        sentences, vectors = self.sentences.sentences(paper.paper_id)
-        return passage_of(sentences, vectors @ question_vector, n) if len(sentences) else paper.abstract
+        top = self.papers[found[0]]
+        sentences, vectors = self.sentences.sentences(top.paper_id)
+        passage = passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
+        return top.title, passage
 
     def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:
@@ -278,7 +268,7 @@ class Answerability:
         f["proper_missing"] = (sum(not any(mentions(t, n) for t in lowered) for n in proper) / len(proper)
                                if proper else 0.0)
         no_figures = False
-        if kind in FIGURE_BOUND and asks_for_quantity(question):
+        if asks_for_quantity(question):
             with_figure = [c for s, c in zip(sentences, cosines) if _FIGURE.search(s)]
             no_figures = not with_figure
             f["figure_gap"] = (max(with_figure) - f["best_sentence"]) if with_figure else -1.0

@@ -74,8 +74,8 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
         rows.append(a.decision.features)
         labels.append(int(bool(q.gold_titles)))
         if judge is not None:
-            given = assistant.answerability.judge_input(a.hits, a.question_vector, a.kind)
-            judged.append(a.decision.judged if a.decision.judged is not None else judge.score(q.question, *given))
+            judged.append(a.decision.judged if a.decision.judged is not None else
+                          judge.score(q.question, *assistant.answerability.judge_input(a.hits, a.question_vector)))
     return rows, labels, judged
 
 

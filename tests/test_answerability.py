@@ -54,15 +54,6 @@ def test_every_route_is_decided(assistant):
     assert which.kind is QuestionKind.WHICH_PAPER and not which.decision.answer  # no "best match" for anything
 
 
-def test_only_a_question_about_one_fact_is_held_to_stating_a_figure(assistant):
-    # "how much" inside a list question describes the topic; the papers are the answer, not a figure
-    listed = assistant.assess("Which papers measure how much compute pre-training large language models takes?")
-    assert listed.kind is QuestionKind.LIST
-    assert listed.decision.features["figure_gap"] == 0.0 and not listed.decision.no_figures
-    fact = assistant.assess("How much compute did pre-training the largest Big Transfer model take?")
-    assert fact.kind is QuestionKind.FACT and fact.decision.features["figure_gap"] != 0.0
-
-
 def test_a_model_round_trips_and_fits_both_classes(tmp_path):
     rows = [dict.fromkeys(FEATURES, 0.0) | {"top_dense": d, "coverage": c} for d, c in
             [(0.7, 0.9), (0.65, 0.8), (0.2, 0.1), (0.25, 0.3), (0.6, 0.7), (0.3, 0.2)]]

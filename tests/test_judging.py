@@ -9,9 +9,7 @@ import pytest
 from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
 from rag_assistant.assistant import Assistant
 from rag_assistant.calibration import judge_stage
-from rag_assistant.chunking import split_sentences
 from rag_assistant.judging import DEFAULT_JUDGE, make_judge
-from rag_assistant.routing import QuestionKind
 
 BIT = "Big Transfer (BiT): General Visual Representation Learning"
 QUESTION = "What top-1 accuracy does Big Transfer (BiT) reach on ILSVRC-2012?"
@@ -107,23 +105,6 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
     model = load_model()
     assert model.uses(DEFAULT_JUDGE) and "Second stage" in model.origin
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
-
-
-def test_the_judge_reads_both_papers_of_a_comparison(assistant):
-    tera = "TERA: Self-Supervised Learning of Transformer Encoder Representation for Speech"
-    apc = "Generative Pre-Training for Speech with Autoregressive Predictive Coding"
-    question = "How does TERA differ from autoregressive predictive coding?"
-    a = assistant.assess(question)
-    assert a.kind is QuestionKind.COMPARE and {h.title for h in a.hits[:2]} == {tera, apc}
-    title, passage = assistant.answerability.judge_input(a.hits, a.question_vector, a.kind)
-    second = apc if title == tera else tera
-    mine, theirs = passage.split(f'From "{second}": ')
-    assert title == a.hits[0].title and mine and theirs  # two sentences of each paper
-    assert all(s in assistant.papers[a.hits[0].paper_id].abstract for s in split_sentences(mine))
-    assert len(split_sentences(mine)) == len(split_sentences(theirs)) == 2
-    # any other kind of question reads the top paper alone
-    one = assistant.answerability.judge_input(a.hits, a.question_vector, QuestionKind.FACT)
-    assert one[0] == title and "From " not in one[1] and len(split_sentences(one[1])) == 3
 
 
 @pytest.mark.llm
