@@ -2,11 +2,19 @@
 collection from another field (real abstracts from eval/collections/sciences)."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag_assistant.answerability import FEATURES, Model, fit, load_model
 from rag_assistant.assistant import Assistant
-from rag_assistant.calibration import calibrate, calibration_path, needs_calibration
+from rag_assistant.calibration import (
+    MAX_FALSE_ABSTENTION,
+    calibrate,
+    calibration_path,
+    choose,
+    false_abstention_limit,
+    needs_calibration,
+)
 from rag_assistant.composing import INSTRUCTION, NOT_COVERED
 from rag_assistant.config import PROJECT_ROOT
 from rag_assistant.routing import QuestionKind
@@ -140,3 +148,18 @@ def test_who_wrote_a_paper_and_when_are_answered_from_its_record(field_mix):
     assert not when.abstained and "2017" in when.text and "Baş" not in when.text
     # a book nobody collected: not a paper's record, whatever the closest paper's authors are
     assert field_mix.ask("Who wrote Pride and Prejudice?").abstained
+
+
+def test_the_operating_point_keeps_a_margin_below_the_false_abstention_target():
+    # four "files" whose answerable and unanswerable questions overlap in one feature: the choice
+    # must meet the target less one standard error, not the bare target
+    rng = np.random.default_rng(0)
+    groups = []
+    for _ in range(4):
+        rows = [dict.fromkeys(FEATURES, 0.0) | {"top_dense": float(d)}
+                for d in np.r_[rng.normal(0.6, 0.12, 80), rng.normal(0.35, 0.12, 30)]]
+        groups.append((rows, [1] * 80 + [0] * 30))
+    limit = false_abstention_limit(320)
+    assert limit == 0.038 and limit < MAX_FALSE_ABSTENTION
+    weight, threshold, (false_abstention, refused) = choose(groups, [])
+    assert false_abstention <= limit and refused > 0.5
