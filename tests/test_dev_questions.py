@@ -100,6 +100,7 @@ def test_gold_titles_and_keypoints_grounded(path):
 
 
 @pytest.mark.parametrize("checker", ["eval/paraphrase_check.py", "eval/fourth_check.py", "eval/fifth_check.py",
+                                     "eval/sixth_check.py",
                                      "eval/collections/sciences/validate.py",
                                      "eval/collections/humanities_eng/validate.py",
                                      "eval/collections/field_mix/validate.py"])
