@@ -74,7 +74,9 @@ def test_int8_embeddings_stay_close_to_float32(int8_embedder):
     ours, theirs = int8_embedder.embed(texts), reference.embed(texts)
     assert ours.shape == (6, 384) and np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-3)
     cosine = (ours * theirs).sum(axis=1)
-    assert np.delete(cosine, 3).min() > 0.99  # prose, titles, questions: 0.992-0.998 measured
+    # prose, titles, questions: 0.992-0.998 measured on a CPU with AVX-512 VNNI, 0.989-0.998 on one with
+    # AVX2 only (OpenVINO's int8 kernels differ by instruction set)
+    assert np.delete(cosine, 3).min() > 0.985
     # 256 copies of one token are far outside the calibration set: measured 0.82, the known weak spot
     assert cosine[3] > 0.75
     assert int8_embedder.name.endswith(":openvino:int8")  # its own index fingerprint
