@@ -210,7 +210,8 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
                 held_out.append(([model.probability(r) for r in held_negatives], [0] * len(held_negatives)))
         for t in THRESHOLDS:
             candidates.append((weight, t, operating_point(held_out, t)))
-    feasible = [c for c in candidates if c[2][0] <= false_abstention_limit(_answerable(groups))]
+    limit = false_abstention_limit(_answerable(groups))
+    feasible = [c for c in candidates if c[2][0] <= limit]
     if feasible:
         return max(feasible, key=lambda c: (c[2][1], -c[2][0]))
     return min(candidates, key=lambda c: (c[2][0], -c[2][1]))
@@ -274,7 +275,8 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
         for t in THRESHOLDS:
             if band[0] < t < band[1]:
                 candidates.append((band, t, operating_point(held_out, t)))
-    feasible = [c for c in candidates if c[2][0] <= false_abstention_limit(_answerable(groups))]
+    limit = false_abstention_limit(_answerable(groups))
+    feasible = [c for c in candidates if c[2][0] <= limit]
     key = (lambda c: (c[2][1], -(c[0][1] - c[0][0]), -c[2][0])) if feasible else (lambda c: (-c[2][0], c[2][1]))
     band, threshold, (false_abstention, refused) = max(feasible or candidates, key=key)
     weights = _second_stage(groups, judged, negatives, weight, band)
