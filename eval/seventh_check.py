@@ -5,7 +5,7 @@ Checks: valid JSON per line, exact keys, ids s7-001..s7-080 in order, per-type
 counts, gold titles exist in the corpus (../data/*.txt relative to this script),
 unanswerable items have empty gold_titles/keypoints, every keypoint alternative
 occurs (case-insensitively) in one of the item's gold abstracts, follow-ups have
-a non-empty history of user/assistant turns.  Prints "OK" or exits non-zero.
+a non-empty history of [question, answer] pairs.  Prints "OK" or exits non-zero.
 """
 import json
 import os
@@ -107,9 +107,9 @@ def main():
             if not o["history"]:
                 err("%s: follow_up needs a non-empty history" % where)
             for turn in o["history"]:
-                if (not isinstance(turn, dict) or sorted(turn) != ["content", "role"]
-                        or turn["role"] not in ("user", "assistant")
-                        or not isinstance(turn["content"], str) or not turn["content"].strip()):
+                # one earlier exchange: [question, answer], both non-empty strings
+                if (not isinstance(turn, list) or len(turn) != 2
+                        or not all(isinstance(x, str) and x.strip() for x in turn)):
                     err("%s: bad history turn %r" % (where, turn))
         elif o["history"]:
             err("%s: history must be [] for type %s" % (where, t))

@@ -79,10 +79,9 @@ for i, q in enumerate(questions, 1):
             err(f"{qid}: gold title not in papers: {g!r}")
     if t == "follow_up":
         h = q["history"]
-        if len(h) < 2 or not all(isinstance(m, dict) and set(m) == {"role", "content"} for m in h):
-            err(f"{qid}: follow_up needs history of role/content messages")
-        elif [m["role"] for m in h[:2]] != ["user", "assistant"]:
-            err(f"{qid}: history must start user, assistant")
+        if not h or not all(isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) and x.strip() for x in m)
+                            for m in h):
+            err(f"{qid}: follow_up needs a history of [question, answer] pairs")
     elif q["history"]:
         err(f"{qid}: non-follow-up question has history")
     if t == "unanswerable":
