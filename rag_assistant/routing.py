@@ -173,7 +173,21 @@ def wants_overview(question: str) -> bool:
     question = _normalize(question)
     if _patterns()["overview_word"].search(question):
         return True  # "Give me the gist of the method that quantifies how much ...": asked in so many words
-    return bool(_patterns()["overview"].search(question)) and not asks_for_quantity(question)
+    if asks_for_quantity(question):
+        return False
+    return bool(_patterns()["overview"].search(question) or _what_a_name_is(question))
+
+
+def _what_a_name_is(question: str) -> bool:
+    """'What is TED in the context of model compression?', 'What are DSFs in the bridge review?': what a
+    name means, however long the context after it ('What is the median rate reported in ...?' is a
+    fact: "the" is no name).
+
+    >>> _what_a_name_is("What is IAP in the Finnish newborn study?"), _what_a_name_is("What is the rate in X?")
+    (True, False)
+    """
+    match = re.match(r"\s*what\s+(?:is|are)\s+([^\s?,]+)", question, re.IGNORECASE)
+    return bool(match) and bool(name_terms(match.group(1)))
 
 
 def is_compare(question: str) -> bool:
