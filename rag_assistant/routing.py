@@ -65,7 +65,8 @@ def _patterns() -> dict[str, re.Pattern]:
         "one": re.compile(rf"\b(which|what)\s+(single\s+)?({one})\b(?!s)"
                           rf"|\b({_words(r['find_one'])})\b[^?]*\b({one}|research|collection)\b(?!s)"
                           r"|\bwhich one\b", flags),
-        "compare": re.compile(rf"(?<![\w-])({_words(r['compare'])})(?![\w-])", flags),
+        "compare": re.compile(rf"(?<![\w-])({_words(r['compare'])})(?![\w-])|"
+                              + "|".join(r["compare_patterns"]), flags),
         "overview": re.compile(rf"(?<![\w-])({_words(r['overview'])})(?![\w-])|"
                                + "|".join(rf"\b{p}" for p in r["overview_patterns"]), flags),
         "overview_word": re.compile(rf"(?<![\w-])({_words(r['overview'])})(?![\w-])", flags),

@@ -362,6 +362,10 @@ FIXED_MISROUTES = [
     # ... but "what is <a name>" asks what the name means, however long the context after it
     ("What is GWAS in the context of the drought-tolerant maize study?", QuestionKind.OVERVIEW),
     ("What is meant by blue carbon in the seagrass review?", QuestionKind.OVERVIEW),
+    # two things that agree or not are compared; one thing agreeing with the world is a fact
+    ("Do the n-back meta-analysis and the inhibition study agree on whether training transfers?", QuestionKind.COMPARE),
+    ("Do the two vaccine trials disagree about efficacy in older adults?", QuestionKind.COMPARE),
+    ("Does the climate model agree with the satellite observations?", QuestionKind.FACT),
 ]
 
 
