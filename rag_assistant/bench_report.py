@@ -34,11 +34,13 @@ def _ingest_rows(r: dict, add) -> None:
     for key, label in (("bundled", "bundled collection"), ("synthetic", "synthetic sample")):
         ing = r.get("ingest", {}).get(key)
         if ing:
-            ratio = _ratio(ing["ours"]["chunks_per_s"], ing["stock"]["chunks_per_s"], True)
-            add(f"Ingest throughput, {label} (chunks/s)", ing["ours"]["chunks_per_s"], ing["stock"]["chunks_per_s"],
-                ratio, ">= 4x stock", ratio is not None and ratio >= 4)
+            # judged per paper: the same work for both systems (a chunk is a sentence for us, an 800-character
+            # piece for the recipe, so chunks/s is shown but compares different work)
+            ratio = _ratio(ing["ours"]["papers_per_s"], ing["stock"]["papers_per_s"], True)
             add(f"Ingest throughput, {label} (papers/s)", ing["ours"]["papers_per_s"], ing["stock"]["papers_per_s"],
-                _ratio(ing["ours"]["papers_per_s"], ing["stock"]["papers_per_s"], True), "", None)
+                ratio, ">= 4x stock", ratio is not None and ratio >= 4)
+            add(f"Ingest throughput, {label} (chunks/s)", ing["ours"]["chunks_per_s"], ing["stock"]["chunks_per_s"],
+                _ratio(ing["ours"]["chunks_per_s"], ing["stock"]["chunks_per_s"], True), "", None)
             opt_in = [(s, "int8 embedder" if s == "ours_int8" else s[len(OPT_IN):]) for s in ing
                       if s == "ours_int8" or s.startswith(OPT_IN)]
             for system, name in opt_in:  # informative: the targets are for the default embedder

@@ -11,10 +11,11 @@ for the stock recipe) and written to ``bench.json`` and ``bench.md`` (default
    chromadb imported before the clock starts) times model load + parse + chunk + embed +
    index of the bundled collection into an empty folder. Ours: ``Assistant.from_config`` on an
    empty data dir; stock: splitter 800/100 + ``HuggingFaceEmbeddings`` + ``Chroma.from_documents``.
-   Throughput = each system's own chunk count / seconds (papers/s shown too).
+   Throughput = papers / seconds, the same work for both, judged against the target (each system's own
+   chunk count / seconds is shown too).
    A chunk is what each system embeds and indexes as one vector: ours are sentences (the paper
    records, one per paper, are not counted), the stock recipe's are its splitter's 800-character
-   pieces; papers/s, the same unit for both, is shown next to it. The opt-in embedders (int8, and
+   pieces, so chunks/s compares different work. The opt-in embedders (int8, and
    each one in ``models.EMBEDDERS`` that is installed) are timed the same way, informatively.
 2. The same on a sample of the synthetic collection (its first 300 papers: embedding all 100k
    chunks would take long, and throughput does not depend on collection size).
