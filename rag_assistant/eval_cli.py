@@ -177,8 +177,10 @@ def main(argv: list[str] | None, config: Config | None = None) -> int:
                                      default_calibration=args.default_calibration)
         from .reports import write_eval_report
 
+        # the file the questions came from (a collection folder's own, not the default question file)
+        shown = dict(vars(args), questions=questions_path)
         paths = write_eval_report(out, questions, result, {k: str(v) if isinstance(v, Path) else v
-                                                            for k, v in vars(args).items()})
+                                                            for k, v in shown.items()})
     except RagAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

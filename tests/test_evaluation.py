@@ -172,3 +172,26 @@ def test_misspelt_question_key_is_rejected(tmp_path):
     path.write_text('{"question": "What is BiT?", "gold_title": ["Big Transfer (BiT)"]}\n')
     with pytest.raises(EvalInputError, match=r"typo.jsonl:1: unknown key\(s\) 'gold_title'"):
         load_questions(path)
+
+
+def test_a_collection_folder_is_evaluated_on_its_own_index(assistant, config, tmp_path):
+    """``--collection-dir``: the folder's papers in an index of their own, its questions, and the
+    report naming the question file that was used."""
+    folder = tmp_path / "tiny_field"
+    folder.mkdir()
+    papers = sorted(assistant.papers.values(), key=lambda p: p.paper_id)[:6]
+    (folder / "papers.jsonl").write_text("".join(json.dumps({"title": p.title, "abstract": p.abstract}) + "\n"
+                                                 for p in papers), encoding="utf-8")
+    (folder / "questions.jsonl").write_text(
+        json.dumps({"id": "t1", "question": papers[0].title, "gold_titles": [papers[0].title]}) + "\n"
+        + json.dumps({"id": "t2", "question": "What is the boiling point of water at sea level?"}) + "\n",
+        encoding="utf-8")
+    out = tmp_path / "report"
+    rc = eval_cli.main(["--collection-dir", str(folder), "--retrieval-only", "--out", str(out), "--no-progress"],
+                       config)
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["systems"]["ours"]["overall"]["questions"] == 2
+    assert summary["systems"]["ours"]["overall"]["recall@1"] == 1.0
+    assert f"questions: `{folder / 'questions.jsonl'}`" in (out / "report.md").read_text()
+    assert (Path(config.data_dir) / "collections" / "tiny_field").is_dir()
