@@ -210,20 +210,19 @@ class Answerability:
         if judge is None:
             return None
         try:
-            return round(judge.score(question, *given), 4)
+            return round(judge.score(question, given), 4)
         except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures
             log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
             return None
 
-    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> tuple[str, str] | None:
-        """(title, passage) the judge reads: the top paper's three sentences closest to the question."""
+    def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> str | None:
+        """The passage the judge reads: the top paper's three sentences closest to the question."""
         found = [h.paper_id for h in hits if h.paper_id in self.papers]
         if not found:
             return None
         top = self.papers[found[0]]
         sentences, vectors = self.sentences.sentences(top.paper_id)
-        passage = passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
-        return top.title, passage
+        return passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
 
     def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:

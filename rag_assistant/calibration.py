@@ -75,7 +75,7 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
         labels.append(int(bool(q.gold_titles)))
         if judge is not None:
             judged.append(a.decision.judged if a.decision.judged is not None else
-                          judge.score(q.question, *assistant.answerability.judge_input(a.hits, a.question_vector)))
+                          judge.score(q.question, assistant.answerability.judge_input(a.hits, a.question_vector)))
     return rows, labels, judged
 
 

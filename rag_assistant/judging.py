@@ -1,5 +1,7 @@
 """Does the evidence state the answer? A language model reads the question and the top paper's
-best-matching sentences and says yes or no; its judgement is the log-odds of "yes" against "no" in
+best-matching sentences (not its title: a title names the paper's topic, and a near miss asks about
+that topic, so the title drew "yes" from the judge where the sentences lack the asked detail;
+docs/quality.md) and says yes or no; its judgement is the log-odds of "yes" against "no" in
 its next-token distribution (one forward pass, nothing generated).
 
 The answer model (0.5B) cannot tell a near miss from an answerable question this way (AUC 0.75 on
@@ -29,13 +31,12 @@ PROMPT_TOKENS = CONTEXT - 24  # a prompt with three sentences is about 170 token
 class Judge(Protocol):
     name: str
 
-    def score(self, question: str, title: str, passage: str) -> float: ...
+    def score(self, question: str, passage: str) -> float: ...
 
 
-def judge_messages(prompts_dir: Path, question: str, title: str, passage: str) -> list[dict[str, str]]:
+def judge_messages(prompts_dir: Path, question: str, passage: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": prompts.render(prompts_dir, "judge_system")},
-            {"role": "user", "content": prompts.render(prompts_dir, "judge_user", title=title, passage=passage,
-                                                       question=question)}]
+            {"role": "user", "content": prompts.render(prompts_dir, "judge_user", passage=passage, question=question)}]
 
 
 def passage_of(sentences: Sequence[str], cosines: np.ndarray, n: int = 3) -> str:
@@ -81,10 +82,10 @@ class LlamaCppJudge:
 
     def _opening(self) -> list[int]:
         """The prompt's tokens that are the same for every question (the instruction and the template
-        up to the title), evaluated once and kept: each call evaluates only what follows, always from
+        up to the passage), evaluated once and kept: each call evaluates only what follows, always from
         the same cached state, so a judgement does not depend on the questions judged before it."""
-        a, b = (self.llm.tokenize(self._format(messages=judge_messages(self.prompts_dir, q, t, p)).prompt.encode(),
-                                  add_bos=False, special=True) for q, t, p in (("A?", "B", "C."), ("X?", "Y", "Z.")))
+        a, b = (self.llm.tokenize(self._format(messages=judge_messages(self.prompts_dir, q, p)).prompt.encode(),
+                                  add_bos=False, special=True) for q, p in (("A?", "C."), ("X?", "Z.")))
         return a[:self.llm.longest_token_prefix(a, b)]
 
     def _evaluate_opening(self) -> None:
@@ -98,9 +99,9 @@ class LlamaCppJudge:
     def _first_tokens(self, words: Sequence[str]) -> list[int]:
         return sorted({self.llm.tokenize(w.encode("utf-8"), add_bos=False)[0] for w in words})
 
-    def score(self, question: str, title: str, passage: str) -> float:
+    def score(self, question: str, passage: str) -> float:
         """log P(yes) - log P(no) for the next token after the judge prompt."""
-        text = self._format(messages=judge_messages(self.prompts_dir, question, title, passage)).prompt
+        text = self._format(messages=judge_messages(self.prompts_dir, question, passage)).prompt
         tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) > PROMPT_TOKENS:  # keep the question and the instruction at the end
             tokens = tokens[:64] + tokens[-(PROMPT_TOKENS - 64):]

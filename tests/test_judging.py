@@ -23,8 +23,8 @@ class SetJudge:
     def __init__(self, verdict: float):
         self.verdict, self.calls = verdict, []
 
-    def score(self, question: str, title: str, passage: str) -> float:
-        self.calls.append((question, title, passage))
+    def score(self, question: str, passage: str) -> float:
+        self.calls.append((question, passage))
         return self.verdict
 
 
@@ -44,8 +44,8 @@ def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(a
     judge = SetJudge(verdict)
     decision = decide(assistant, staged((0.0, 1.01)), judge)
     assert decision.answer is answered and decision.judged == verdict
-    [(question, title, passage)] = judge.calls
-    assert question == QUESTION and title == BIT
+    [(question, passage)] = judge.calls
+    assert question == QUESTION
     bit = next(p for p in assistant.papers.values() if p.title == BIT)
     sentences, _ = assistant.sentences.sentences(bit.paper_id)
     assert "ILSVRC-2012" in passage and sum(s in passage for s in sentences) == 3  # three of its sentences
@@ -111,31 +111,30 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
 def test_the_real_judge_tells_a_stated_answer_from_a_near_miss(assistant, config):
     judge = make_judge(config.replace(generator="llama_cpp"))
     a = assistant.assess(QUESTION)
-    title, passage = assistant.answerability.judge_input(a.hits, a.question_vector)
-    stated = judge.score(QUESTION, title, passage)
-    missing = judge.score("What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?",
-                          title, passage)
-    assert title == BIT and stated > 0 > missing
+    passage = assistant.answerability.judge_input(a.hits, a.question_vector)
+    stated = judge.score(QUESTION, passage)
+    missing = judge.score("What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?", passage)
+    assert a.hits[0].title == BIT and stated > 0 > missing
 
 
 @pytest.mark.llm
 def test_the_judge_evaluates_its_fixed_opening_once_and_judges_alike_whatever_came_before(assistant, config):
     judge = make_judge(config.replace(generator="llama_cpp"))
     a = assistant.assess(QUESTION)
-    title, passage = assistant.answerability.judge_input(a.hits, a.question_vector)
+    passage = assistant.answerability.judge_input(a.hits, a.question_vector)
     evaluated, evaluate = [], judge.llm.eval
     judge.llm.eval = lambda tokens: (evaluated.append(len(tokens)), evaluate(tokens))[1]
-    first = judge.score(QUESTION, title, passage)
-    other = judge.score("Which optimizer does BiT fine-tune with?", title, passage[:80])
-    assert judge.score(QUESTION, title, passage) == first != other
+    first = judge.score(QUESTION, passage)
+    other = judge.score("Which optimizer does BiT fine-tune with?", passage[:80])
+    assert judge.score(QUESTION, passage) == first != other
     opening = len(judge._opening_tokens)
     assert opening >= 20 and evaluated[0] == opening and evaluated.count(opening) == 1
     # a prompt that does not start with the opening is evaluated whole, and the opening is
     # evaluated again before the next one
     judge._opening_tokens = judge._opening_tokens[:-1] + [judge._opening_tokens[-1] + 1]
-    assert abs(judge.score(QUESTION, title, passage) - first) < 0.5
+    assert abs(judge.score(QUESTION, passage) - first) < 0.5
     judge._opening_tokens, evaluated[:] = judge._opening(), []
-    assert judge.score(QUESTION, title, passage) == first and evaluated[0] == opening
+    assert judge.score(QUESTION, passage) == first and evaluated[0] == opening
 
 
 @pytest.mark.llm
@@ -171,7 +170,7 @@ def test_the_bands_edges_low_is_judged_high_is_not(assistant):
 
 
 class FailingJudge(SetJudge):
-    def score(self, question: str, title: str, passage: str) -> float:
+    def score(self, question: str, passage: str) -> float:
         raise RuntimeError("llama_decode returned -3")
 
 
