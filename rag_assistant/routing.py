@@ -77,9 +77,11 @@ def _patterns() -> dict[str, re.Pattern]:
         # "the method", "this paper", "these results": unless a specifier says which one
         "referent": re.compile(rf"\b({_words(c['demonstratives'])})\s+({_words(c['referents'])})\b"
                                rf"(?!\s+(?:{_words(c['specifiers'])})\b)", flags),
-        # "Is that significant?", "How was this measured?", "These show ...": a demonstrative standing for
-        # something said before (a relative "that", as in "adapters that were trained", is not one)
+        # "Is that significant?", "How was this measured?", "These show ...", "What latitude was that at?": a
+        # demonstrative standing for something said before (a relative "that", as in "adapters that were
+        # trained", is not one); after a verb and with at most one word left, nothing can say what it names
         "bare_demonstrative": re.compile(r"\b(this|that|these|those)\s*[?.!]?\s*$"
+                                         r"|\b(is|was|are|were|does|did|do)\s+(this|that|these|those)\s+\w+\s*[?.!]?\s*$"
                                          r"|^\s*(\w+\s+)?(is|was|are|were|does|did|do|can|could|would|will|has|have|had)"
                                          r"\s+(this|that|these|those)\b(?!\s+(paper|study|method|model|work)\s+(on|about|of)\b)"
                                          r"|\b(this|these|those)\s+(is|was|were|are|has|have|had|does|did|do|can|could|would|"

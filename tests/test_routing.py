@@ -287,6 +287,9 @@ FOLLOW_UPS = [
         any: How was this measured?
         any: Can you explain that?
         any: What were their main results?
+        climate: What latitude was that at?
+        medicine: Why was that done?
+        economics: How big was that effect?
     """),
     # names its own subject: a new question, whatever came before
     *rows(False, """
