@@ -209,7 +209,35 @@ def refers_back(question: str) -> bool:
     p = _patterns()
     question = p["list_request"].sub(" ", question)  # "list all of it" asks for every paper, not about "it"
     return bool(p["pronoun"].search(question) or p["referent"].search(question)
-                or p["bare_demonstrative"].search(question) or p["continuation"].search(question))
+                or p["bare_demonstrative"].search(question) or p["continuation"].search(question)
+                or _plural_demonstrative(question))
+
+
+_PLURAL_DEMONSTRATIVE = re.compile(r"\b(?:these|those)\s+([a-z][\w-]*)", re.IGNORECASE)
+_NOT_A_NOUN = frozenset("who whom whose which that where when of in on at for from with by to are were".split())
+
+
+def _plural_demonstrative(question: str) -> bool:
+    """"these" or "those" before a noun the question has not named itself points at something said
+    before ("How much stronger is the current at those spots?", "How long did those reductions
+    last?"); one before a noun named earlier in the question points inside it ("methods that learn
+    representations ... and show those representations transfer").
+
+    >>> _plural_demonstrative("How long did those reductions last?")
+    True
+    >>> _plural_demonstrative("Which papers learn representations and show those representations transfer?")
+    False
+    >>> _plural_demonstrative("How did the elite riders' results compare with those for amateurs?")
+    False
+    """
+    for match in _PLURAL_DEMONSTRATIVE.finditer(question):
+        noun = match.group(1).lower()
+        if noun in _NOT_A_NOUN:
+            continue
+        named = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]*", question[:match.start()])}
+        if noun.rstrip("s") not in named:
+            return True
+    return False
 
 
 def names_its_subject(question: str) -> bool:

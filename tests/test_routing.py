@@ -290,6 +290,9 @@ FOLLOW_UPS = [
         climate: What latitude was that at?
         medicine: Why was that done?
         economics: How big was that effect?
+        materials: Roughly how much stronger does the current get at those spots?
+        law: How long did those reductions last for adult courts?
+        politics: How did most of those episodes end for the incumbents?
     """),
     # names its own subject: a new question, whatever came before
     *rows(False, """
@@ -307,6 +310,8 @@ FOLLOW_UPS = [
         astronomy: Which telescope observed GW170817?
         materials: Is there a paper on perovskite stability under humidity?
         economics: How much did the carbon tax raise electricity prices?
+        audio: Which papers learn sound representations from unlabelled audio and show those representations transfer?
+        sport: How did the interval results of road riders stack up against those for mountain bikers?
     """),
 ]
 
