@@ -22,7 +22,7 @@ from .evidence import SentenceIndex
 from .filters import Filters
 from .indexing import INDEX_VERSION, UNFINISHED, Index, check_collection_exists, list_collections, open_store
 from .retrieval import HybridRetriever, KeywordIndex, QueryRewriter
-from .routing import QuestionKind, classify
+from .routing import QuestionKind, classify, new_topic
 from .types import Answer, CollectionInfo, Hit, IngestReport, Paper, Sources, Timings
 
 __all__ = ["Assistant", "Assessment", "Filters", "INDEX_VERSION", "UNFINISHED", "StreamEvent"]
@@ -293,8 +293,8 @@ class Assistant:
         ``retrieve``; ``judge=False``: decide without the judge model (only the features are wanted)."""
         start = time.perf_counter()
         filters = Filters.coerce(filters)
-        question = self._check(question)
-        history = _check_history(history)[-4:]
+        question, started_anew = new_topic(self._check(question))
+        history = [] if started_anew else _check_history(history)[-4:]
         kind = classify(question)
         query = self.standalone_query(question, history)
         hits = self.retriever.search(query, k=k + len(exclude), filters=filters)

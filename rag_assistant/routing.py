@@ -240,6 +240,30 @@ def _plural_demonstrative(question: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=1)
+def _new_topic() -> re.Pattern:
+    c = vocabulary()["conversation"]
+    return re.compile(rf"^\s*(?:on\s+)?(?:an?\s+)?({_words(c['new_topic_words'])})"
+                      rf"(?:\s+({_words(c['new_topic_nouns'])}))?(?:\s+now)?\s*[:\u2014\u2013-]\s*", re.IGNORECASE)
+
+
+def new_topic(question: str) -> tuple[str, bool]:
+    """(the question without its opener, whether it had one): a question that opens by saying it
+    starts something new is a new question whatever came before, and the opener is no part of what
+    it asks (the judge and the retrieval read the rest).
+
+    >>> new_topic("Different topic: which study looked at migration in Bangladesh?")
+    ('which study looked at migration in Bangladesh?', True)
+    >>> new_topic("New topic \u2014 helmet laws and fatalities?"), new_topic("New methods for pruning?")
+    (('helmet laws and fatalities?', True), ('New methods for pruning?', False))
+    """
+    match = _new_topic().match(question)
+    rest = question[match.end():].strip() if match else ""
+    if not any(ch.isalnum() for ch in rest):
+        return question, False
+    return rest, True
+
+
 def names_its_subject(question: str) -> bool:
     """Whether the question says what it is about on its own: a name (an acronym, a model), a
     quoted title, or a request to find papers. Such a question is new, whatever came before.

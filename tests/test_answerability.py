@@ -62,6 +62,17 @@ def test_every_route_is_decided(assistant):
     assert which.kind is QuestionKind.WHICH_PAPER and not which.decision.answer  # no "best match" for anything
 
 
+def test_a_question_that_says_it_starts_a_new_topic_leaves_the_conversation_behind(assistant):
+    history = [("What does BiT transfer to?", 'Big Transfer reaches strong accuracy on VTAB ["Big Transfer (BiT): '
+                                              'General Visual Representation Learning"].')]
+    question = "Which paper learns sentence embeddings by predicting discourse connectives?"
+    alone = assistant.assess(question)
+    opened = assistant.assess(f"Different topic: {question.lower()}", history)
+    assert opened.question == question.lower() and opened.query == question.lower()
+    assert opened.decision.features["follow_up"] == 0.0
+    assert [h.title for h in opened.hits[:3]] == [h.title for h in alone.hits[:3]]
+
+
 def test_a_model_round_trips_and_fits_both_classes(tmp_path):
     rows = [dict.fromkeys(FEATURES, 0.0) | {"top_dense": d, "coverage": c} for d, c in
             [(0.7, 0.9), (0.65, 0.8), (0.2, 0.1), (0.25, 0.3), (0.6, 0.7), (0.3, 0.2)]]

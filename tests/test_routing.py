@@ -12,7 +12,7 @@ import pytest
 
 from rag_assistant.composing import NOT_COVERED
 from rag_assistant.conversation import is_follow_up, standalone_query
-from rag_assistant.routing import QuestionKind, asks_for_quantity, asks_for_record, classify
+from rag_assistant.routing import QuestionKind, asks_for_quantity, asks_for_record, classify, new_topic
 
 FACT, WHICH_PAPER, LIST = QuestionKind.FACT, QuestionKind.WHICH_PAPER, QuestionKind.LIST
 COMPARE, OVERVIEW, INSTRUCTION = QuestionKind.COMPARE, QuestionKind.OVERVIEW, QuestionKind.INSTRUCTION
@@ -319,6 +319,28 @@ FOLLOW_UPS = [
 @pytest.mark.parametrize(("question", "follow_up"), FOLLOW_UPS)
 def test_is_follow_up(question, follow_up):
     assert is_follow_up(question) is follow_up
+
+
+NEW_TOPICS = [
+    ("Different topic: which study looked at migration and inequality in Bangladesh?",
+     "which study looked at migration and inequality in Bangladesh?"),
+    ("Unrelated: what is XATL short for?", "what is XATL short for?"),
+    ("Switching topics: which work keeps a backbone frozen?", "which work keeps a backbone frozen?"),
+    ("Separate q: Kosovo ICU hand hygiene compliance rate?", "Kosovo ICU hand hygiene compliance rate?"),
+    ("New topic \u2014 helmet law repeals and fatality rates?", "helmet law repeals and fatality rates?"),
+    ("Different paper now: what does the HiCroPL framework change?", "what does the HiCroPL framework change?"),
+    ("On another note: how many soil cores were taken?", "how many soil cores were taken?"),
+    # no opener: the words belong to the question
+    ("New methods for pruning transformers?", None),
+    ("Other than BERT: which encoders were compared?", None),
+    ("Different doses - which one worked best?", None),
+    ("New question:", None),
+]
+
+
+@pytest.mark.parametrize(("question", "rest"), NEW_TOPICS)
+def test_an_opener_that_starts_a_new_topic_is_taken_off(question, rest):
+    assert new_topic(question) == ((rest, True) if rest else (question, False))
 
 
 TITLE_A = "Thermal Tolerance of Reef-Building Corals Under Repeated Marine Heatwaves"
