@@ -243,8 +243,10 @@ def _plural_demonstrative(question: str) -> bool:
 @lru_cache(maxsize=1)
 def _new_topic() -> re.Pattern:
     c = vocabulary()["conversation"]
-    return re.compile(rf"^\s*(?:on\s+)?(?:an?\s+)?({_words(c['new_topic_words'])})"
-                      rf"(?:\s+({_words(c['new_topic_nouns'])}))?(?:\s+now)?\s*[:\u2014\u2013-]\s*", re.IGNORECASE)
+    start = (rf"^\s*(?:(?:{_words(c['new_topic_interjections'])})[,.!]?\s+)?(?:on\s+)?(?:an?\s+)?"
+             rf"({_words(c['new_topic_words'])})")
+    return re.compile(rf"{start}(?:(?:\s+({_words(c['new_topic_nouns'])}))?(?:\s+now)?\s*[:\u2014\u2013-]"
+                      rf"|\s+({_words(c['new_topic_comma_nouns'])})(?:\s+now)?\s*,)\s*", re.IGNORECASE)
 
 
 def new_topic(question: str) -> tuple[str, bool]:

@@ -330,11 +330,16 @@ NEW_TOPICS = [
     ("New topic \u2014 helmet law repeals and fatality rates?", "helmet law repeals and fatality rates?"),
     ("Different paper now: what does the HiCroPL framework change?", "what does the HiCroPL framework change?"),
     ("On another note: how many soil cores were taken?", "how many soil cores were taken?"),
+    ("OK, new question: which trial tested the drug in children?", "which trial tested the drug in children?"),
+    ("Switching topics, which paper maps glacier mass loss?", "which paper maps glacier mass loss?"),
+    ("And another thing: what dose was given?", "what dose was given?"),
     # no opener: the words belong to the question
     ("New methods for pruning transformers?", None),
     ("Other than BERT: which encoders were compared?", None),
     ("Different doses - which one worked best?", None),
     ("New question:", None),
+    ("Other papers, besides BiT, that study transfer?", None),
+    ("Now, which papers study transfer?", None),
 ]
 
 
