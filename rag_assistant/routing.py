@@ -214,7 +214,6 @@ def refers_back(question: str) -> bool:
 
 
 _PLURAL_DEMONSTRATIVE = re.compile(r"\b(?:these|those)\s+([a-z][\w-]*)", re.IGNORECASE)
-_NOT_A_NOUN = frozenset("who whom whose which that where when of in on at for from with by to are were".split())
 
 
 def _plural_demonstrative(question: str) -> bool:
@@ -230,9 +229,10 @@ def _plural_demonstrative(question: str) -> bool:
     >>> _plural_demonstrative("How did the elite riders' results compare with those for amateurs?")
     False
     """
+    not_nouns = set(vocabulary()["conversation"]["not_nouns"])
     for match in _PLURAL_DEMONSTRATIVE.finditer(question):
         noun = match.group(1).lower()
-        if noun in _NOT_A_NOUN:
+        if noun in not_nouns:
             continue
         named = {w.lower().rstrip("s") for w in re.findall(r"[A-Za-z][\w-]*", question[:match.start()])}
         if noun.rstrip("s") not in named:
