@@ -144,6 +144,11 @@ KINDS = [
         astronomy: What is a magnetar?
         materials: Describe the perovskite passivation approach.
         economics: What are the key takeaways of the carbon tax paper?
+        law: Can you sum up the paper on sentencing guidelines?
+        education: Main point of the tutoring meta-analysis?
+        urban planning: What did the chapter on zoning reform conclude?
+        geology: What does the review of induced seismicity cover?
+        sociology: What is the bottom line of the cohabitation study?
     """),
 
     # --- INSTRUCTION: an instruction to the assistant, not a question about the papers ---
