@@ -35,7 +35,7 @@ import numpy as np
 
 from .acronyms import spelled_out
 from .judging import Judge, passage_of
-from .routing import QuestionKind, asks_for_quantity, asks_for_record, vocabulary
+from .routing import QuestionKind, asks_for_quantity, asks_for_record, speaks_of_a_paper, vocabulary
 from .terms import mentions, name_terms, quoted_phrases
 from .types import Hit, Paper
 
@@ -178,7 +178,7 @@ class Answerability:
         p = self.model.probability(features)
         record = asks_for_record(question)
         if record:
-            return self._record_decision(record, hits, features, p, missing)
+            return self._record_decision(question, record, hits, features, p, missing)
         refused_anyway = no_figures and kind in FIGURE_BOUND
         answer, judged = p >= self.model.threshold, None
         if judge and not refused_anyway and self.model.uses(self.judge_model):
@@ -193,16 +193,25 @@ class Answerability:
         answer = answer and not refused_anyway
         return Decision(answer, round(p, 4), features, missing, no_figures, judged)
 
-    def _record_decision(self, record: tuple[str, ...], hits: Sequence[Hit], features: dict[str, float], p: float,
-                         missing: tuple[str, ...]) -> Decision:
+    def _record_decision(self, question: str, record: tuple[str, ...], hits: Sequence[Hit],
+                         features: dict[str, float], p: float, missing: tuple[str, ...]) -> Decision:
         """A question for a paper's authors, year or venue: answered from the top paper's record when
         the retrieval features say it is the paper meant (the first stage alone: the judge reads the
-        abstract, which never holds the answer), refused when the record lacks what is asked."""
+        abstract, which never holds the answer) and the question speaks of a paper or names its title
+        (not of a thing the paper only uses: "When was the Rumack-Matthew nomogram published?"),
+        refused when the record lacks what is asked."""
         found = [h for h in hits if h.paper_id in self.papers]
         paper = self.papers[found[0].paper_id] if found else None
+        if paper and not speaks_of_a_paper(question) and not self._names_title(question, paper.title):
+            return Decision(False, round(p, 4), features, missing)
         lacking = tuple(name for name in record if not getattr(paper, name, None))  # routing.RECORD_FIELDS
         answer = bool(paper) and not lacking and p >= self.model.threshold
         return Decision(answer, round(p, 4), features, missing, record=record, record_missing=lacking)
+
+    @staticmethod
+    def _names_title(question: str, title: str) -> bool:
+        """A name or quoted phrase of the question is in the paper's title."""
+        return any(mentions(title.lower(), n) for n in name_terms(question) + quoted_phrases(question))
 
     def _judgement(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> float | None:
         given = self.judge_input(hits, question_vector)

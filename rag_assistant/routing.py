@@ -165,6 +165,17 @@ def asks_for_record(question: str) -> tuple[str, ...]:
     return tuple(name for name, pattern in _record_patterns().items() if pattern.search(question))
 
 
+def speaks_of_a_paper(question: str) -> bool:
+    """Whether the question speaks of a publication ("the DSN paper", "the 2019 trial"), not only of
+    a thing (a model, a nomogram): a paper's record answers who wrote it or when it came out.
+
+    >>> speaks_of_a_paper("When was the DSN paper published?"), speaks_of_a_paper("When was Black-Scholes published?")
+    (True, False)
+    """
+    nouns = vocabulary()["record"]["paper_nouns"]
+    return re.search(rf"\b({_words(nouns)})\b", _normalize(question), re.IGNORECASE) is not None
+
+
 def wants_overview(question: str) -> bool:
     """'What is X?', 'How does X work?', 'Summarize ...': the paper as a whole, not one fact.
 
