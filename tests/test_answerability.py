@@ -159,9 +159,13 @@ def test_who_wrote_a_paper_and_when_are_answered_from_its_record(field_mix):
     assert not when.abstained and "2017" in when.text and "Baş" not in when.text
     # a book nobody collected: not a paper's record, whatever the closest paper's authors are
     assert field_mix.ask("Who wrote Pride and Prejudice?").abstained
-    # a thing an abstract only uses, not a paper: the paper's record does not date it
-    thing = field_mix.ask("In what year was the Manson v. Brathwaite reliability test published?")
-    assert thing.abstained and thing.mode != "record"
+    # a thing an abstract only uses, not a paper: the paper's record does not date it (without the
+    # rule the last two were answered with the year of the paper that uses the thing)
+    for question in ("In what year was the Manson v. Brathwaite reliability test published?",
+                     "In what year was the flipped classroom model published?",
+                     "In what year was the no-till farming method published?"):
+        thing = field_mix.ask(question)
+        assert thing.abstained and thing.mode != "record", question
 
 
 def test_the_operating_point_keeps_a_margin_below_the_false_abstention_target():
