@@ -137,8 +137,9 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune",
               f"{', '.join(names)} ({positives} answerable, {len(labels) - positives} not) and "
               f"{len(negatives)} questions derived from the collection that it does not answer (weight "
               f"{weight}); threshold {threshold}; weight and threshold chosen by leave-one-file-out "
-              f"cross-validation: the most unanswerable questions refused ({refused:.3f} of them) with at most "
-              f"{false_abstention_limit(positives)} of answerable ones refused ({false_abstention:.3f}), held out "
+              f"cross-validation: the most unanswerable questions refused ({refused:.3f} of them, mean over files) "
+              f"with at most {false_abstention_limit(positives)} of answerable ones refused ({false_abstention:.3f}, "
+              f"all files together), held out "
               f"(the target {MAX_FALSE_ABSTENTION} less one standard error)")
     model = fit(rows + negatives, labels + [0] * len(negatives), origin,
                 _weights(labels, len(negatives), weight), threshold)
@@ -176,26 +177,32 @@ def _refused(probabilities: Sequence[float], labels: Sequence[int], threshold: f
 
 
 def operating_point(held_out: Sequence[tuple[Sequence[float], Sequence[int]]], threshold: float) -> tuple:
-    """(false abstention, unanswerable refused) at ``threshold``, each the mean over the held-out
-    files that have such questions.
+    """(false abstention, unanswerable refused) at ``threshold``: the first over every held-out
+    answerable question together, the second the mean over the held-out files that have unanswerable
+    questions.
 
-    >>> operating_point([([0.9, 0.2, 0.1], [1, 1, 0]), ([0.05], [0])], 0.3)
-    (0.5, 1.0)
+    False abstention is pooled because its limit (``false_abstention_limit``) is one standard error
+    of a rate measured on all the answerable questions: a mean of per-file rates moves by 1/17 when
+    one question of a 17-question file flips, which made the choice jump between operating points
+    on a change of one question. Unanswerable questions are few per file and of a different mix in
+    each (near misses, general knowledge, absent topics), so each file counts alike there.
+
+    >>> operating_point([([0.9, 0.2, 0.1], [1, 1, 0]), ([0.05, 0.8, 0.7], [0, 1, 1])], 0.3)
+    (0.25, 1.0)
     """
-    rates: dict[bool, list[float]] = {True: [], False: []}
-    for probabilities, labels in held_out:
-        for answerable in (True, False):
-            rate = _refused(probabilities, labels, threshold, answerable)
-            if rate is not None:
-                rates[answerable].append(rate)
-    return tuple(round(sum(r) / len(r), 4) if r else 0.0 for r in (rates[True], rates[False]))
+    refused = [p < threshold for probabilities, labels in held_out for p, y in zip(probabilities, labels) if y]
+    unanswerable = [rate for probabilities, labels in held_out
+                    if (rate := _refused(probabilities, labels, threshold, False)) is not None]
+    return (round(sum(refused) / len(refused), 4) if refused else 0.0,
+            round(sum(unanswerable) / len(unanswerable), 4) if unanswerable else 0.0)
 
 
 def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tuple[float, float, tuple]:
     """(synthetic weight, threshold, (false abstention, unanswerable refused)): each labelled file in
     turn is held out, and so is every other derived negative (one more "file"); of the pairs whose
-    mean held-out false abstention is at most ``false_abstention_limit``, the one that refuses the most
-    held-out unanswerable questions wins (the lowest false abstention when no pair meets it)."""
+    held-out false abstention (``operating_point``) is at most ``false_abstention_limit``, the one
+    that refuses the most held-out unanswerable questions wins (the lowest false abstention when no
+    pair meets it)."""
     held_negatives, train_negatives = list(negatives[1::2]), list(negatives[::2])
     candidates = []
     for weight in SYNTHETIC_WEIGHTS:

@@ -14,6 +14,7 @@ from rag_assistant.calibration import (
     choose,
     false_abstention_limit,
     needs_calibration,
+    operating_point,
 )
 from rag_assistant.composing import INSTRUCTION, NOT_COVERED
 from rag_assistant.config import PROJECT_ROOT
@@ -166,6 +167,16 @@ def test_who_wrote_a_paper_and_when_are_answered_from_its_record(field_mix):
                      "In what year was the no-till farming method published?"):
         thing = field_mix.ask(question)
         assert thing.abstained and thing.mode != "record", question
+
+
+def test_false_abstention_is_counted_over_all_answerable_questions_not_per_file():
+    # one answerable question of a five-question file refused: 1 of 105, not a fifth of one file in two
+    big = ([0.9] * 100 + [0.1] * 10, [1] * 100 + [0] * 10)
+    small = ([0.9] * 4 + [0.2] + [0.1] * 2, [1] * 5 + [0] * 2)
+    false_abstention, refused = operating_point([big, small], 0.3)
+    assert false_abstention == round(1 / 105, 4)
+    assert refused == 1.0  # unanswerable: the mean over the files, each refusing all of its own
+    assert operating_point([big, ([0.2, 0.9], [0, 0])], 0.3)[1] == 0.75
 
 
 def test_the_operating_point_keeps_a_margin_below_the_false_abstention_target():
