@@ -16,7 +16,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -42,6 +42,9 @@ class Question:
     history: tuple[tuple[str, str], ...] = ()
     gold_titles: tuple[str, ...] = ()
     keypoints: tuple[tuple[str, ...], ...] = ()
+    # the question's sub-type from a ``qmeta.json`` beside the question file ("near_miss",
+    # "paraphrased" ...), if its writer gave one: the report breaks abstention down by it
+    style: str = ""
 
     @property
     def answerable(self) -> bool:
@@ -141,7 +144,23 @@ def load_questions(path: str | Path) -> list[Question]:
         questions.append(question)
     if not questions:
         raise EvalInputError(f"{path}: no questions in the file (expected one JSON object per line)")
-    return questions
+    styles = load_styles(path)
+    return [replace(q, style=styles.get(q.id, "")) for q in questions] if styles else questions
+
+
+def load_styles(path: Path) -> dict[str, str]:
+    """Each question's sub-type from ``qmeta.json`` beside the question file (``{"id": "near_miss",
+    ...}``, as the eval collections' writers give them), or nothing when there is none."""
+    meta = Path(path).with_name("qmeta.json")
+    if not meta.is_file():
+        return {}
+    try:
+        styles = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalInputError(f"{meta}: cannot read the question sub-types ({exc})") from None
+    if not isinstance(styles, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in styles.items()):
+        raise EvalInputError(f"{meta}: expected a JSON object mapping question ids to sub-type names")
+    return styles
 
 
 def select(questions: list[Question], types: str | None = None, limit: int | None = None) -> list[Question]:
@@ -305,8 +324,13 @@ def summarize(questions: Sequence[Question], runs: dict[str, list[Outcome]]) -> 
             if idx:
                 by_split[half] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
                                            [scores[i] for i in idx])
+        by_style = {}
+        for style in sorted({q.style for q in questions if q.style}):
+            idx = [i for i, q in enumerate(questions) if q.style == style]
+            by_style[style] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
+                                        [scores[i] for i in idx])
         systems[system] = {"overall": aggregate(questions, outcomes, scores), "by_type": by_type,
-                           "by_split": by_split, "scores": scores}
+                           "by_split": by_split, "by_style": by_style, "scores": scores}
     return systems
 
 

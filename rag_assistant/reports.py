@@ -117,7 +117,37 @@ def render_markdown(questions, result: dict, args: dict, created: str) -> str:
         blocks = {n: s["by_type"][qtype] for n, s in systems.items()}
         lines += [f"### {qtype} ({counts[qtype]} questions)", "", metrics_table(blocks), ""]
     lines += ["![Recall@5 by type](recall_by_type.png)", ""]
+    lines += style_table(questions, result["runs"])
     return "\n".join(lines)
+
+
+def style_table(questions, runs: dict) -> list[str]:
+    """Per sub-type (``qmeta.json``): the share of its questions each system decided right (answered
+    if answerable, refused if not), over the file and over each half; systems that never decide
+    (BM25, the stock recipe, a retrieval-only run) are left out."""
+    styles = sorted({q.style for q in questions if q.style})
+    names = [n for n, outcomes in runs.items() if any(o.abstained is not None for o in outcomes)]
+    if not styles or not names:
+        return []
+
+    def right(name: str, chosen: list[int]) -> str:
+        decided = [(questions[i], runs[name][i]) for i in chosen
+                   if runs[name][i].abstained is not None and runs[name][i].error is None]
+        if not decided:
+            return "n/a"
+        return f"{sum(o.abstained != q.answerable for q, o in decided)}/{len(decided)}"
+
+    rows = []
+    for style in styles:
+        chosen = [i for i, q in enumerate(questions) if q.style == style]
+        answerable = sum(questions[i].answerable for i in chosen)
+        kind = "answerable" if answerable == len(chosen) else "unanswerable" if not answerable else "mixed"
+        for name in names:
+            halves = [right(name, [i for i in chosen if questions[i].split == h]) for h in ("tune", "test")]
+            rows.append([style, kind, SYSTEM_LABELS.get(name, name), right(name, chosen)] + halves)
+    return ["## By sub-type (`qmeta.json`)", "",
+            "Questions decided right (answered if answerable, refused if not) of those decided.", "",
+            md_table(["sub-type", "questions are", "system", "all", "tune half", "test half"], rows), ""]
 
 
 def _plots(out: Path, questions, result: dict) -> list[Path]:
@@ -206,8 +236,8 @@ def write_eval_report(out: Path, questions, result: dict, args: dict) -> dict[st
         "runtime_s": result["runtime_s"],
         "load_average": result.get("load_average"),
         "system_seconds": result["seconds"],
-        "systems": {n: {"overall": s["overall"], "by_type": s["by_type"], "by_split": s.get("by_split", {})}
-                    for n, s in systems.items()},
+        "systems": {n: {"overall": s["overall"], "by_type": s["by_type"], "by_split": s.get("by_split", {}),
+                        "by_style": s.get("by_style", {})} for n, s in systems.items()},
         "recall_curves": result["recall_curves"],
     }
     paths = {"summary": out / "summary.json", "per_question": out / "per_question.jsonl", "report": out / "report.md"}
@@ -216,6 +246,8 @@ def write_eval_report(out: Path, questions, result: dict, args: dict) -> dict[st
         for i, q in enumerate(questions):
             record = {"id": q.id, "split": q.split, "type": q.type, "question": q.question, "history": q.history,
                       "gold_titles": q.gold_titles, "answerable": q.answerable, "systems": {}}
+            if q.style:
+                record["style"] = q.style
             for name, outcomes in result["runs"].items():
                 record["systems"][name] = asdict(outcomes[i]) | {"metrics": systems[name]["scores"][i]}
             f.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")

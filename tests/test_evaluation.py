@@ -195,3 +195,35 @@ def test_a_collection_folder_is_evaluated_on_its_own_index(assistant, config, tm
     assert summary["systems"]["ours"]["overall"]["recall@1"] == 1.0
     assert f"questions: `{folder / 'questions.jsonl'}`" in (out / "report.md").read_text()
     assert (Path(config.data_dir) / "collections" / "tiny_field").is_dir()
+
+
+def test_sub_types_beside_a_question_file_break_the_report_down(assistant, config, tmp_path):
+    """A ``qmeta.json`` beside ``questions.jsonl`` gives each question a sub-type; the report shows how
+    many of each were decided right, over the file and per half."""
+    paper = sorted(assistant.papers.values(), key=lambda p: p.paper_id)[0]
+    questions = [{"id": "a1", "question": f"Summarize the paper '{paper.title}'.", "gold_titles": [paper.title]},
+                 {"id": "u1", "question": "What is the boiling point of water at sea level in kelvin?"},
+                 {"id": "u2", "question": "Who won the 1998 football World Cup?"}]
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in questions), encoding="utf-8")
+    (tmp_path / "qmeta.json").write_text(json.dumps({"a1": "plain", "u1": "general_knowledge",
+                                                     "u2": "general_knowledge"}), encoding="utf-8")
+    loaded = load_questions(tmp_path / "questions.jsonl")
+    assert [q.style for q in loaded] == ["plain", "general_knowledge", "general_knowledge"]
+    out = tmp_path / "report"
+    assert eval_cli.main(["--questions", str(tmp_path / "questions.jsonl"), "--out", str(out), "--no-progress"],
+                         config) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    by_style = summary["systems"]["ours"]["by_style"]
+    assert by_style["general_knowledge"]["questions"] == 2 and by_style["plain"]["answerable"] == 1
+    report = (out / "report.md").read_text()
+    assert "## By sub-type (`qmeta.json`)" in report
+    refused = by_style["general_knowledge"]["unanswerable_abstention"]
+    row = next(line for line in report.splitlines() if line.startswith("| general_knowledge | unanswerable |"))
+    assert f"| {round(refused * 2)}/2 |" in row
+    assert all(json.loads(line).get("style") for line in (out / "per_question.jsonl").read_text().splitlines())
+    # no sub-types: no section; a broken file is named
+    (tmp_path / "qmeta.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(EvalInputError, match="qmeta.json: expected a JSON object"):
+        load_questions(tmp_path / "questions.jsonl")
+    (tmp_path / "qmeta.json").unlink()
+    assert all(not q.style for q in load_questions(tmp_path / "questions.jsonl"))
