@@ -127,9 +127,9 @@ def suite_targets(config: Config) -> list[tuple[str, Config, Path]]:
 
 def run_suite(config: Config, args, out: Path) -> str:
     """Evaluate every target (``suite_targets``); write each one's report and one table of halves."""
-    from .reports import fmt, md_table, write_eval_report
+    from .reports import STYLE_NOTE, fmt, md_table, style_counts, style_rows, write_eval_report
 
-    rows, summary = [], {}
+    rows, summary, styled, style_totals = [], {}, [], {}
     for name, target_config, path in suite_targets(config):
         questions = load_questions(path)
         if args.split != "all":
@@ -146,8 +146,16 @@ def run_suite(config: Config, args, out: Path) -> str:
                          "answerability": result["setup"].get("answerability")}
         for half, block in ours["by_split"].items():
             rows.append([name, half] + [fmt(block.get(key), kind) for key, _, kind in SUITE_METRICS])
+        styled += [q for q in questions if q.style]
+        for key, (right, decided) in style_counts(questions, result["runs"]["ours"]).items():
+            total = style_totals.setdefault(key, [0, 0])
+            total[0], total[1] = total[0] + right, total[1] + decided
     (out / "suite.json").write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     table = md_table(["question file", "half"] + [label for _, label, _ in SUITE_METRICS], rows)
+    by_style = style_rows(styled, style_totals)
+    if by_style:  # the files whose writers labelled each question's sub-type (a qmeta.json beside them)
+        table += ("\n\n## By sub-type, over every file with a `qmeta.json`\n\n" + STYLE_NOTE + "\n\n"
+                  + md_table(["sub-type", "questions are", "all", "tune half", "test half"], by_style))
     (out / "suite.md").write_text(f"# Evaluation suite\n\n- Created: {datetime.now().isoformat(timespec='seconds')}"
                                   f"\n\n{table}\n", encoding="utf-8")
     return table

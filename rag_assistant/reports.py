@@ -121,32 +121,54 @@ def render_markdown(questions, result: dict, args: dict, created: str) -> str:
     return "\n".join(lines)
 
 
-def style_table(questions, runs: dict) -> list[str]:
-    """Per sub-type (``qmeta.json``): the share of its questions each system decided right (answered
-    if answerable, refused if not), over the file and over each half; systems that never decide
-    (BM25, the stock recipe, a retrieval-only run) are left out."""
-    styles = sorted({q.style for q in questions if q.style})
-    names = [n for n, outcomes in runs.items() if any(o.abstained is not None for o in outcomes)]
-    if not styles or not names:
-        return []
+def style_counts(questions, outcomes) -> dict[tuple[str, str], list[int]]:
+    """{(sub-type, half): [decided right, decided]} over the questions with a sub-type that a system
+    decided (answered or refused, no error); "all" is the half that counts both. Right: answered
+    if answerable, refused if not.
 
-    def right(name: str, chosen: list[int]) -> str:
-        decided = [(questions[i], runs[name][i]) for i in chosen
-                   if runs[name][i].abstained is not None and runs[name][i].error is None]
-        if not decided:
-            return "n/a"
-        return f"{sum(o.abstained != q.answerable for q, o in decided)}/{len(decided)}"
+    >>> from rag_assistant.evaluation import Outcome, Question
+    >>> qs = [Question("q001", "t", "?", style="near_miss"), Question("q002", "t", "?", gold_titles=("T",),
+    ...       style="terse")]
+    >>> style_counts(qs, [Outcome(abstained=False), Outcome(abstained=False)])[("near_miss", "all")]
+    [0, 1]
+    """
+    counts: dict[tuple[str, str], list[int]] = {}
+    for q, o in zip(questions, outcomes):
+        if not q.style or o.abstained is None or o.error is not None:
+            continue
+        for half in ("all", q.split):
+            tally = counts.setdefault((q.style, half), [0, 0])
+            tally[0] += o.abstained != q.answerable
+            tally[1] += 1
+    return counts
 
+
+def style_rows(questions, counts: dict[tuple[str, str], list[int]], label: str = "") -> list[list[str]]:
+    """Table rows (sub-type, whether its questions are answerable, [label,] all, tune, test)."""
     rows = []
-    for style in styles:
-        chosen = [i for i, q in enumerate(questions) if q.style == style]
-        answerable = sum(questions[i].answerable for i in chosen)
-        kind = "answerable" if answerable == len(chosen) else "unanswerable" if not answerable else "mixed"
-        for name in names:
-            halves = [right(name, [i for i in chosen if questions[i].split == h]) for h in ("tune", "test")]
-            rows.append([style, kind, SYSTEM_LABELS.get(name, name), right(name, chosen)] + halves)
-    return ["## By sub-type (`qmeta.json`)", "",
-            "Questions decided right (answered if answerable, refused if not) of those decided.", "",
+    for style in sorted({q.style for q in questions if q.style}):
+        if (style, "all") not in counts:
+            continue
+        answerable = {q.answerable for q in questions if q.style == style}
+        kind = "mixed" if len(answerable) > 1 else "answerable" if answerable == {True} else "unanswerable"
+        cells = [f"{counts[(style, h)][0]}/{counts[(style, h)][1]}" if (style, h) in counts else "n/a"
+                 for h in ("all", "tune", "test")]
+        rows.append([style, kind] + ([label] if label else []) + cells)
+    return rows
+
+
+STYLE_NOTE = "Questions decided right (answered if answerable, refused if not) of those decided."
+
+
+def style_table(questions, runs: dict) -> list[str]:
+    """The report's section per sub-type (``qmeta.json``), for each system that decides (BM25, the
+    stock recipe and a retrieval-only run never refuse, and are left out)."""
+    rows = []
+    for name, outcomes in runs.items():
+        rows += style_rows(questions, style_counts(questions, outcomes), SYSTEM_LABELS.get(name, name))
+    if not rows:
+        return []
+    return ["## By sub-type (`qmeta.json`)", "", STYLE_NOTE, "",
             md_table(["sub-type", "questions are", "system", "all", "tune half", "test half"], rows), ""]
 
 

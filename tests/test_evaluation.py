@@ -227,3 +227,24 @@ def test_sub_types_beside_a_question_file_break_the_report_down(assistant, confi
         load_questions(tmp_path / "questions.jsonl")
     (tmp_path / "qmeta.json").unlink()
     assert all(not q.style for q in load_questions(tmp_path / "questions.jsonl"))
+
+
+def test_the_suite_pools_sub_types_over_its_files(assistant, config, tmp_path, monkeypatch):
+    """``--suite`` adds one table of sub-types over every file that has a ``qmeta.json``."""
+    targets = []
+    for name, ids in (("one", ("g1", "g2")), ("two", ("g3",))):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "questions.jsonl").write_text("".join(
+            json.dumps({"id": i, "question": f"Who won the football World Cup in {1990 + n}?"}) + "\n"
+            for n, i in enumerate(ids)), encoding="utf-8")
+        (folder / "qmeta.json").write_text(json.dumps(dict.fromkeys(ids, "general_knowledge")), encoding="utf-8")
+        targets.append((name, config, folder / "questions.jsonl"))
+    monkeypatch.setattr(eval_cli, "suite_targets", lambda _config: targets)
+    out = tmp_path / "suite"
+    assert eval_cli.main(["--suite", "--out", str(out), "--no-progress"], config) == 0
+    suite = (out / "suite.md").read_text()
+    assert "## By sub-type, over every file with a `qmeta.json`" in suite
+    refused = sum(json.loads(line)["systems"]["ours"]["abstained"]
+                  for name in ("one", "two") for line in (out / name / "per_question.jsonl").read_text().splitlines())
+    assert f"| general_knowledge | unanswerable | {refused}/3 |" in suite
