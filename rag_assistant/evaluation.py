@@ -308,29 +308,28 @@ def aggregate(questions: Sequence[Question], outcomes: Sequence[Outcome], scores
     return result
 
 
+def _grouped(questions: Sequence[Question], outcomes: Sequence[Outcome], scores: Sequence[dict], attribute: str,
+             values: Sequence[str]) -> dict:
+    """{value: aggregate of the questions whose ``attribute`` is that value}, for each of ``values``."""
+    groups = {}
+    for value in values:
+        idx = [i for i, q in enumerate(questions) if getattr(q, attribute) == value]
+        groups[value] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx], [scores[i] for i in idx])
+    return groups
+
+
 def summarize(questions: Sequence[Question], runs: dict[str, list[Outcome]]) -> dict:
-    """{system: {"overall": {...}, "by_type": {type: {...}}}} plus per-question scores."""
+    """{system: {"overall": {...}, "by_type": {type: {...}}, "by_split": ..., "by_style": ...}} plus
+    per-question scores."""
+    slices = (("by_type", "type", list(dict.fromkeys(q.type for q in questions))),
+              ("by_split", "split", [h for h in ("tune", "test") if any(q.split == h for q in questions)]),
+              ("by_style", "style", sorted({q.style for q in questions if q.style})))
     systems = {}
     for system, outcomes in runs.items():
         scores = [score(q, o) for q, o in zip(questions, outcomes)]
-        by_type = {}
-        for qtype in dict.fromkeys(q.type for q in questions):
-            idx = [i for i, q in enumerate(questions) if q.type == qtype]
-            by_type[qtype] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
-                                       [scores[i] for i in idx])
-        by_split = {}
-        for half in ("tune", "test"):
-            idx = [i for i, q in enumerate(questions) if q.split == half]
-            if idx:
-                by_split[half] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
-                                           [scores[i] for i in idx])
-        by_style = {}
-        for style in sorted({q.style for q in questions if q.style}):
-            idx = [i for i, q in enumerate(questions) if q.style == style]
-            by_style[style] = aggregate([questions[i] for i in idx], [outcomes[i] for i in idx],
-                                        [scores[i] for i in idx])
-        systems[system] = {"overall": aggregate(questions, outcomes, scores), "by_type": by_type,
-                           "by_split": by_split, "by_style": by_style, "scores": scores}
+        systems[system] = {"overall": aggregate(questions, outcomes, scores), "scores": scores}
+        systems[system] |= {name: _grouped(questions, outcomes, scores, attribute, values)
+                            for name, attribute, values in slices}
     return systems
 
 

@@ -221,7 +221,7 @@ def test_sub_types_beside_a_question_file_break_the_report_down(assistant, confi
     row = next(line for line in report.splitlines() if line.startswith("| general_knowledge | unanswerable |"))
     assert f"| {round(refused * 2)}/2 |" in row
     assert all(json.loads(line).get("style") for line in (out / "per_question.jsonl").read_text().splitlines())
-    # no sub-types: no section; a broken file is named
+    # a broken sub-type file is named; without one the questions have no sub-type
     (tmp_path / "qmeta.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(EvalInputError, match="qmeta.json: expected a JSON object"):
         load_questions(tmp_path / "questions.jsonl")
