@@ -213,6 +213,14 @@ class Answerability:
         """A name or quoted phrase of the question is in the paper's title."""
         return any(mentions(title.lower(), n) for n in name_terms(question) + quoted_phrases(question))
 
+    def judge_affirms(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> bool:
+        """Whether the judge reads the top paper's passage as answering the question: its log-odds
+        of "yes" above even odds, the judgement's own boundary. False without a fitted judge."""
+        if not self.model.uses(self.judge_model):
+            return False
+        judged = self._judgement(question, hits, question_vector)
+        return judged is not None and judged > 0.0
+
     def _judgement(self, question: str, hits: Sequence[Hit], question_vector: np.ndarray) -> float | None:
         given = self.judge_input(hits, question_vector)
         judge = self._judge() if given else None

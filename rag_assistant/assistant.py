@@ -16,7 +16,7 @@ from . import composing
 from .answerability import Answerability, Model, load_model
 from .answering import Answerer, Assessment
 from .config import Config, apply_offline_env
-from .conversation import History, is_follow_up, standalone_query
+from .conversation import History, continued_query, is_follow_up, may_continue, standalone_query
 from .errors import InvalidQuestionError, ModelUnavailableError, NoMatchingPapersError
 from .evidence import SentenceIndex
 from .filters import Filters
@@ -307,9 +307,34 @@ class Assistant:
         question_vector = self.embedder.embed_query(question)
         decision = None
         if kind is not QuestionKind.INSTRUCTION:
+            follow_up = bool(history) and is_follow_up(question)
             decision = self.answerability.decide(question, kind, hits, question_vector,
-                                                 follow_up=bool(history) and is_follow_up(question), judge=judge)
+                                                 follow_up=follow_up, judge=judge)
+            if judge and history and not follow_up and self._finds_nothing(decision) and may_continue(question):
+                continued = self._continued(question, kind, history, k, filters, question_vector)
+                if continued:
+                    query, hits, decision = continued
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
+
+    def _finds_nothing(self, decision) -> bool:
+        """Whether the answerability model refuses a question outright, without asking the judge:
+        its probability below the judge band, where retrieval found nothing the question could be
+        about."""
+        band = self.answerability.model.judge_band
+        return bool(band) and decision.probability < band[0]
+
+    def _continued(self, question: str, kind: QuestionKind, history: History, k: int, filters: Filters,
+                   question_vector) -> tuple | None:
+        """A nameless question that finds nothing on its own ("Over what follow-up window?"), read
+        as continuing the conversation: taken so when the judge reads the conversation's paper as
+        answering it. "What is the capital of Mongolia?" is not, and stays refused."""
+        titles = [p.title for p in self.papers.values()]
+        query = continued_query(question, history, titles)
+        hits = self.retriever.search(query, k=k, filters=filters)
+        if not self.answerability.judge_affirms(question, hits, question_vector):
+            return None
+        decision = self.answerability.decide(question, kind, hits, question_vector, follow_up=True)
+        return query, hits, decision
 
     def stream(self, question: str, history: History = (), k: int | None = None,
                filters: Filters | Mapping | None = None) -> Iterator[StreamEvent]:

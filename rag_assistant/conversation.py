@@ -13,7 +13,7 @@ import re
 from typing import Sequence
 
 from .corpus import normalize_title
-from .routing import is_short, names_its_subject, refers_back
+from .routing import QuestionKind, classify, is_short, names_its_subject, refers_back
 
 History = Sequence[tuple[str, str]]
 
@@ -93,7 +93,31 @@ def standalone_query(question: str, history: History, titles: Sequence[str]) -> 
         return f"{question} {pointed}"
     if not is_follow_up(question):
         return question
+    return continued_query(question, history, titles)
+
+
+def continued_query(question: str, history: History, titles: Sequence[str]) -> str:
+    """The question read as continuing the conversation: with the papers the previous answer named
+    (not those it listed as "not evidence"), or else the previous question.
+
+    >>> continued_query("Over what window?", [("Did the 20 mph limits cut casualties?", "Yes.")], [])
+    'Over what window? Did the 20 mph limits cut casualties?'
+    """
     previous_question, previous_answer = history[-1]
     named = titles_in(_NOT_EVIDENCE.sub("", previous_answer), titles)
     context = " ".join(named[:2]) if named else previous_question
     return f"{question} {context}".strip()
+
+
+def may_continue(question: str) -> bool:
+    """Whether a question that does not point back may still continue a conversation: it asks for
+    one detail and names no subject of its own ("Which schooling level fared worst?", "Over what
+    follow-up window?"). A comparison or a summary has to say what of. Whether it does continue is
+    for retrieval and the judge to say (``Assistant.assess``).
+
+    >>> may_continue("Which formation, what stage?"), may_continue("What is ST-MoE?")
+    (True, False)
+    >>> may_continue("Compare the original cash trial with the later re-analysis of its data.")
+    False
+    """
+    return classify(question) is QuestionKind.FACT and not names_its_subject(question)

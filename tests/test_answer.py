@@ -361,6 +361,21 @@ def test_real_model_follow_up_retrieves_the_earlier_paper(llm_assistant):
     assert follow.citations[0].title == R2 if follow.citations else follow.abstained
 
 
+@pytest.mark.llm
+def test_real_judge_reads_a_nameless_question_that_finds_nothing_alone_as_continuing(llm_assistant):
+    # "How big was the speed-up?" names no subject, points back at nothing, and alone finds nothing;
+    # in a conversation about the crowd-counting paper, the judge reads that paper as answering it
+    history = [("Is there work on making crowd counting models lighter?",
+                f"Yes, '{CROWD}' distills a well-trained teacher into a lightweight student network.")]
+    alone = llm_assistant.ask("How big was the speed-up?")
+    assert alone.abstained
+    continued = llm_assistant.ask("How big was the speed-up?", history=history)
+    assert not continued.abstained and [c.title for c in continued.citations] == [CROWD]
+    # a question the conversation's paper does not answer is not read as continuing it
+    unrelated = llm_assistant.ask("What is the capital of Mongolia?", history=history)
+    assert unrelated.abstained and not unrelated.citations
+
+
 def test_a_bare_answer_span_from_the_evidence_is_kept_and_cited(scripted):
     a = scripted("0.5%")
     answer = a.ask("What fraction of a pretrained model's parameters does diff pruning change per task?")

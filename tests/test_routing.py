@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from rag_assistant.composing import NOT_COVERED
-from rag_assistant.conversation import is_follow_up, standalone_query
+from rag_assistant.conversation import continued_query, is_follow_up, may_continue, standalone_query
 from rag_assistant.routing import QuestionKind, asks_for_quantity, asks_for_record, classify, new_topic
 
 FACT, WHICH_PAPER, LIST = QuestionKind.FACT, QuestionKind.WHICH_PAPER, QuestionKind.LIST
@@ -425,3 +425,32 @@ def test_measures_of_other_fields_ask_for_a_number(question):
                                       "Is there a study on coral bleaching? List all of it."])
 def test_short_new_questions_are_not_follow_ups(question):
     assert not is_follow_up(question)
+
+
+# A question about one detail that neither points back nor names its subject may continue the
+# conversation; whether it does is decided by retrieval and the judge (test_answer.py). One that
+# names its subject, or asks to compare, summarize or find papers, says what it is about.
+@pytest.mark.parametrize("question, may", [
+    ("Over what follow-up window?", True),
+    ("Which schooling level fared worst?", True),
+    ("Which formation, what stage?", True),
+    ("How big was the speed-up?", True),
+    ("Daily dose used?", True),
+    ("What is ST-MoE?", False),
+    ("How many patients did the CHOP trial enrol?", False),
+    ("Summarize the Big Transfer paper.", False),
+    ("Which paper proposes a gradient reversal layer?", False),
+    ("Which papers study soil carbon under no-till farming?", False),
+    ("Compare the original cash trial with the later re-analysis of its data.", False),
+])
+def test_which_questions_may_continue_a_conversation(question, may):
+    assert may_continue(question) is may
+
+
+def test_a_continued_question_carries_the_paper_the_answer_named_not_the_nearest_papers():
+    titles = ["Effect of 20 mph speed limits on traffic injuries in Edinburgh", "Household food wastage in Britain"]
+    answered = [("Did the 20 mph limits cut casualties?", "Yes: 'Effect of 20 mph speed limits on traffic injuries "
+                 "in Edinburgh' reports 17% fewer.")]
+    assert continued_query("Over what window?", answered, titles) == f"Over what window? {titles[0]}"
+    refused = [("Did the limits cut casualties?", f"{NOT_COVERED} Nearest papers (not evidence): \"{titles[1]}\"")]
+    assert continued_query("Over what window?", refused, titles) == "Over what window? Did the limits cut casualties?"
