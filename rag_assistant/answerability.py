@@ -97,6 +97,10 @@ class Model:
     judge_band: tuple[float, ...] = ()
     judge_weights: tuple[float, ...] = ()
     judge_threshold: float = 0.5
+    # how many of the top paper's sentences (those closest to the question) the judge reads: the input
+    # its weights were fitted on (``calibration.JUDGE_SENTENCES`` when fitted; 3 for a model saved
+    # before it was recorded)
+    judge_sentences: int = 3
 
     def uses(self, judge_model: str) -> bool:
         """Whether this model has a second stage fitted with the judge ``judge_model``."""
@@ -233,13 +237,16 @@ class Answerability:
             return None
 
     def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> str | None:
-        """The passage the judge reads: the top paper's three sentences closest to the question."""
+        """The passage the judge reads: the top paper's sentences closest to the question, as many as
+        the model's judge was fitted on (``Model.judge_sentences``)."""
         found = [h.paper_id for h in hits if h.paper_id in self.papers]
         if not found:
             return None
         top = self.papers[found[0]]
         sentences, vectors = self.sentences.sentences(top.paper_id)
-        return passage_of(sentences, vectors @ question_vector) if len(sentences) else top.abstract
+        if not len(sentences):
+            return top.abstract
+        return passage_of(sentences, vectors @ question_vector, self.model.judge_sentences)
 
     def features(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                  follow_up: bool = False) -> tuple[dict[str, float], tuple[str, ...], bool]:

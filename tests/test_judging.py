@@ -8,7 +8,7 @@ import pytest
 
 from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
 from rag_assistant.assistant import Assistant
-from rag_assistant.calibration import judge_stage
+from rag_assistant.calibration import JUDGE_SENTENCES, judge_stage
 from rag_assistant.judging import DEFAULT_JUDGE, make_judge
 
 BIT = "Big Transfer (BiT): General Visual Representation Learning"
@@ -28,8 +28,9 @@ class SetJudge:
         return self.verdict
 
 
-def staged(band, judge=DEFAULT_JUDGE) -> Model:
-    return replace(load_model(), judge=judge, judge_band=band, judge_weights=(1.0, 2.0, 0.0), judge_threshold=0.5)
+def staged(band, judge=DEFAULT_JUDGE, sentences: int = 3) -> Model:
+    return replace(load_model(), judge=judge, judge_band=band, judge_weights=(1.0, 2.0, 0.0), judge_threshold=0.5,
+                   judge_sentences=sentences)
 
 
 def decide(assistant, model: Model, judge, question: str = QUESTION, judge_model: str = DEFAULT_JUDGE):
@@ -39,16 +40,18 @@ def decide(assistant, model: Model, judge, question: str = QUESTION, judge_model
     return answerability.decide(question, a.kind, a.hits, a.question_vector)
 
 
-@pytest.mark.parametrize("verdict, answered", [(8.0, True), (-8.0, False)])
-def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(assistant, verdict, answered):
+@pytest.mark.parametrize("verdict, answered, sentences", [(8.0, True, 3), (-8.0, False, 3), (-8.0, False, 4)])
+def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(assistant, verdict, answered,
+                                                                              sentences):
     judge = SetJudge(verdict)
-    decision = decide(assistant, staged((0.0, 1.01)), judge)
+    decision = decide(assistant, staged((0.0, 1.01), sentences=sentences), judge)
     assert decision.answer is answered and decision.judged == verdict
     [(question, passage)] = judge.calls
     assert question == QUESTION
     bit = next(p for p in assistant.papers.values() if p.title == BIT)
-    sentences, _ = assistant.sentences.sentences(bit.paper_id)
-    assert "ILSVRC-2012" in passage and sum(s in passage for s in sentences) == 3  # three of its sentences
+    paper_sentences, _ = assistant.sentences.sentences(bit.paper_id)
+    # as many of its sentences as the model's judge was fitted on
+    assert "ILSVRC-2012" in passage and sum(s in passage for s in paper_sentences) == sentences
     assert decision.probability == pytest.approx(1 / (1 + np.exp(-(staged((0, 1)).logit(decision.features)
                                                                    + 2 * verdict))), abs=1e-4)
 
@@ -93,6 +96,7 @@ def test_the_second_stage_is_fitted_where_the_first_is_unsure_and_the_judge_sepa
     assert model.judge == DEFAULT_JUDGE and len(model.judge_band) == 2 and model.judge_weights[1] > 0
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
     assert "Second stage" in model.origin and "held out" in model.origin
+    assert model.judge_sentences == JUDGE_SENTENCES and f"{JUDGE_SENTENCES} sentences" in model.origin
     unsure = dict.fromkeys(FEATURES, 0.0) | {"top_dense": 0.45, "coverage": 0.45}
     assert model.judge_band[0] <= model.probability(unsure) < model.judge_band[1]
     assert model.judged_probability(model.logit(unsure), 4.0) > model.judge_threshold
