@@ -1,11 +1,13 @@
 """The answer decision's second stage: where the retrieval features leave it open, a judge model reads
 the evidence (judging.py). The decision logic runs on the real index with a judge whose verdict the
 test sets; the real judge (the bundled 1.5B model) is tested under the ``llm`` marker."""
+import json
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from rag_assistant.answerability import DEFAULT_MODEL as PACKAGED
 from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
 from rag_assistant.assistant import Assistant
 from rag_assistant.calibration import JUDGE_SENTENCES, judge_stage
@@ -109,6 +111,14 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
     model = load_model()
     assert model.uses(DEFAULT_JUDGE) and "Second stage" in model.origin
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
+    assert model.judge_sentences == JUDGE_SENTENCES
+
+
+def test_a_model_saved_before_the_judges_input_was_recorded_gives_it_three_sentences(tmp_path):
+    data = json.loads(PACKAGED.read_text(encoding="utf-8"))
+    del data["judge_sentences"]
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    assert Model.load(tmp_path / "old.json").judge_sentences == 3  # what its judge weights were fitted on
 
 
 @pytest.mark.llm
