@@ -233,12 +233,13 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
 # false_abstention_limit of answerable ones refused), the narrower band winning a tie: it costs fewer
 # judge calls.
 JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
-# How many of the top paper's sentences closest to the question the judge reads. Measured by the
-# same leave-one-file-out procedure on the seventeen files' tune halves (docs/quality.md, fifteenth
-# round): 3 sentences refused 164 of 217 unanswerable questions held out, 4 refused 177 and 5 178,
-# at 17-18 of 458 answerable ones; the judge's AUC in the band 0.909, 0.925, 0.926. Four: five gains
-# one question for a longer prompt on every judged question.
-JUDGE_SENTENCES = 4
+# How many of the top paper's sentences closest to the question the judge reads. Four were measured
+# against three (docs/quality.md, fifteenth round): by the leave-one-file-out procedure on seventeen
+# tune halves, 164 -> 177 of 217 unanswerable questions refused at 17 of 458 answerable; refitted and
+# scored on the test halves, 11 more unanswerable questions refused and 10 more answerable ones
+# (two fresh collections: 3 more and 3 more). No fewer errors, and more of the costlier kind
+# (MAX_FALSE_ABSTENTION), so three stay; fewer (two) and the whole abstract were worse before.
+JUDGE_SENTENCES = 3
 
 
 def _first_stage(groups, negatives, weight: float) -> Model:
