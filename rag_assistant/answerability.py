@@ -174,6 +174,9 @@ class Answerability:
         self.sentences = sentences
         generic = vocabulary()["answerability"]["generic"]
         self._generic = set(keyword_index.stems(" ".join(generic)))
+        # the last judgement, ((question, passage), log-odds): a question read twice over the same
+        # evidence (judge_affirms, then decide) costs one judge call
+        self._last_judgement: tuple[tuple[str, str], float | None] = (("", ""), None)
 
     def decide(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                follow_up: bool = False, judge: bool = True) -> Decision:
@@ -230,8 +233,13 @@ class Answerability:
         judge = self._judge() if given else None
         if judge is None:
             return None
+        key, judged = self._last_judgement
+        if key == (question, given):
+            return judged
         try:
-            return round(judge.score(question, given), 4)
+            judged = round(judge.score(question, given), 4)
+            self._last_judgement = ((question, given), judged)
+            return judged
         except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures
             log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
             return None

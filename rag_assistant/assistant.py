@@ -311,7 +311,8 @@ class Assistant:
             decision = self.answerability.decide(question, kind, hits, question_vector,
                                                  follow_up=follow_up, judge=judge)
             if judge and history and not follow_up and self._finds_nothing(decision) and may_continue(question):
-                continued = self._continued(question, kind, history, k, filters, question_vector)
+                continued, searched_s = self._continued(question, kind, history, k, filters, question_vector)
+                retrieval_s += searched_s  # the second search counts as retrieval
                 if continued:
                     query, hits, decision = continued
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
@@ -324,17 +325,20 @@ class Assistant:
         return bool(band) and decision.probability < band[0]
 
     def _continued(self, question: str, kind: QuestionKind, history: History, k: int, filters: Filters,
-                   question_vector) -> tuple | None:
+                   question_vector) -> tuple[tuple | None, float]:
         """A nameless question that finds nothing on its own ("Over what follow-up window?"), read
         as continuing the conversation: taken so when the judge reads the conversation's paper as
-        answering it. "What is the capital of Mongolia?" is not, and stays refused."""
+        answering it. "What is the capital of Mongolia?" is not, and stays refused. Returns
+        ((query, hits, decision) or None, the seconds its search took)."""
+        start = time.perf_counter()
         titles = [p.title for p in self.papers.values()]
         query = continued_query(question, history, titles)
         hits = self.retriever.search(query, k=k, filters=filters)
+        searched_s = time.perf_counter() - start
         if not self.answerability.judge_affirms(question, hits, question_vector):
-            return None
+            return None, searched_s
         decision = self.answerability.decide(question, kind, hits, question_vector, follow_up=True)
-        return query, hits, decision
+        return (query, hits, decision), searched_s
 
     def stream(self, question: str, history: History = (), k: int | None = None,
                filters: Filters | Mapping | None = None) -> Iterator[StreamEvent]:

@@ -58,6 +58,20 @@ def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(a
                                                                    + 2 * verdict))), abs=1e-4)
 
 
+def test_a_question_read_twice_over_the_same_evidence_is_judged_once(assistant):
+    """The continued reading asks the judge whether the conversation's paper answers, then decides
+    over the same evidence: one judge call, the same verdict both times."""
+    judge = SetJudge(8.0)
+    answerability = Answerability(staged((0.0, 1.01)), assistant.retriever.keyword, assistant.papers,
+                                  assistant.sentences, judge=lambda: judge, judge_model=DEFAULT_JUDGE)
+    a = assistant.assess(QUESTION)
+    assert answerability.judge_affirms(QUESTION, a.hits, a.question_vector)
+    decision = answerability.decide(QUESTION, a.kind, a.hits, a.question_vector)
+    assert decision.judged == 8.0 and len(judge.calls) == 1
+    answerability.decide("Which optimizer does BiT fine-tune with?", a.kind, a.hits, a.question_vector)
+    assert len(judge.calls) == 2  # another question is judged anew
+
+
 def test_outside_the_band_the_judge_is_not_asked(assistant):
     above, below = SetJudge(-8.0), SetJudge(8.0)
     assert decide(assistant, staged((0.0, 0.0)), above).answer is True  # the band's top is 0: answered
