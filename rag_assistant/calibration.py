@@ -237,7 +237,7 @@ JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
 # against three (docs/quality.md, fifteenth round): by the leave-one-file-out procedure on seventeen
 # tune halves, 164 -> 177 of 217 unanswerable questions refused at 17 of 458 answerable; refitted and
 # scored on the test halves, 11 more unanswerable questions refused and 10 more answerable ones
-# (two fresh collections: 3 more and 3 more). No fewer errors, and more of the costlier kind
+# (on two fresh collections, 3 more of each). No fewer errors, and more of the costlier kind
 # (MAX_FALSE_ABSTENTION), so three stay; fewer (two) and the whole abstract were worse before.
 JUDGE_SENTENCES = 3
 
