@@ -232,8 +232,11 @@ class Assistant:
 
     def standalone_query(self, question: str, history: History) -> str:
         """The retrieval query for a follow-up: the question plus the conversation's paper(s)."""
-        titles = [p.title for p in self.papers.values()]
-        return standalone_query(question, history, titles)
+        return standalone_query(question, history, self._titles())
+
+    def _titles(self) -> list[str]:
+        """Every paper's title: what a conversation's answers are searched for papers they named."""
+        return [p.title for p in self.papers.values()]
 
     def as_retriever(self, k: int = 4):
         """This retriever as a LangChain ``BaseRetriever``."""
@@ -331,8 +334,7 @@ class Assistant:
         answering it. "What is the capital of Mongolia?" is not, and stays refused. Returns
         ((query, hits, decision) or None, the seconds its search took)."""
         start = time.perf_counter()
-        titles = [p.title for p in self.papers.values()]
-        query = continued_query(question, history, titles)
+        query = continued_query(question, history, self._titles())
         hits = self.retriever.search(query, k=k, filters=filters)
         searched_s = time.perf_counter() - start
         if not self.answerability.judge_affirms(question, hits, question_vector):
