@@ -101,11 +101,26 @@ class Model:
     # its weights were fitted on (``calibration.JUDGE_SENTENCES`` when fitted; 3 for a model saved
     # before it was recorded)
     judge_sentences: int = 3
+    # A linear probe over the judge's final hidden state where it says yes or no
+    # (``judging.LlamaCppJudge.read``): one weight per dimension, the standardisation folded in, and the
+    # bias last. With one, ``judged`` is the probe's log-odds instead of the yes/no token's: the yes/no is
+    # one direction of that state, and a direction fitted on labelled questions separates near misses
+    # from paraphrases better (``calibration.fit_probe``; docs/quality.md, sixteenth round). Empty: the
+    # token's log-odds, as a model saved before it.
+    judge_probe: tuple[float, ...] = ()
 
     def uses(self, judge_model: str) -> bool:
         """Whether this model has a second stage fitted with the judge ``judge_model``."""
         return bool(self.judge and self.judge == judge_model and len(self.judge_band) == 2
                     and len(self.judge_weights) == 3)
+
+    def judgement(self, log_odds: float, state: np.ndarray) -> float:
+        """What the second stage reads from the judge: its yes/no log-odds, or with a probe, the
+        probe's log-odds of the hidden state ``state``."""
+        if not self.judge_probe:
+            return log_odds
+        probe = np.asarray(self.judge_probe)
+        return float(np.dot(np.asarray(state, dtype=np.float64), probe[:-1]) + probe[-1])
 
     def judged_probability(self, logit: float, judged: float) -> float:
         w_logit, w_judge, bias = self.judge_weights
@@ -237,7 +252,10 @@ class Answerability:
         if key == (question, given):
             return judged
         try:
-            judged = round(judge.score(question, given), 4)
+            if self.model.judge_probe:
+                judged = round(self.model.judgement(*judge.read(question, given)), 4)
+            else:
+                judged = round(judge.score(question, given), 4)
             self._last_judgement = ((question, given), judged)
             return judged
         except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures

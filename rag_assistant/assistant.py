@@ -81,7 +81,8 @@ class Assistant:
             else:  # one calibrated before the judge existed takes the packaged second stage
                 if not own.judge and packaged.judge:
                     own = replace(own, judge=packaged.judge, judge_band=packaged.judge_band,
-                                  judge_weights=packaged.judge_weights, judge_threshold=packaged.judge_threshold)
+                                  judge_weights=packaged.judge_weights, judge_threshold=packaged.judge_threshold,
+                                  judge_sentences=packaged.judge_sentences, judge_probe=packaged.judge_probe)
                 return own
         return packaged
 

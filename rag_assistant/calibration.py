@@ -24,6 +24,8 @@ from datetime import date
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from .answerability import FEATURES, Model, fit, fit_logit_map, load_model
 from .config import PROJECT_ROOT, Config
 from .corpus import normalize_title
@@ -60,7 +62,8 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
     answers it and retrieval puts a gold paper first (for a list, among the first three), 0 when
     the collection does not answer it. An answerable question whose papers retrieval misses is
     left out: answering it would cite the wrong paper, refusing it would be wrong too. With a
-    ``judge`` (judging.py), also its judgement of each question's evidence (else an empty list)."""
+    ``judge`` (judging.py), also its reading of each question's evidence, (log-odds, hidden state)
+    (``judging.LlamaCppJudge.read``; else an empty list)."""
     rows, labels, judged = [], [], []
     for q in questions:
         a = assistant.assess(q.question, q.history)
@@ -74,8 +77,7 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
         rows.append(a.decision.features)
         labels.append(int(bool(q.gold_titles)))
         if judge is not None:
-            judged.append(a.decision.judged if a.decision.judged is not None else
-                          judge.score(q.question, assistant.answerability.judge_input(a.hits, a.question_vector)))
+            judged.append(judge.read(q.question, assistant.answerability.judge_input(a.hits, a.question_vector)))
     return rows, labels, judged
 
 
@@ -121,13 +123,14 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune",
 
     if judge is not None:  # the judge reads, here already, the passage the fitted model will give it
         assistant.use_model(replace(assistant.answerability.model, judge_sentences=JUDGE_SENTENCES))
-    groups, names, judged = [], [], []
+    groups, names, readings, collections = [], [], [], []
     for path in question_files:
         asker, questions_path = _asker(assistant, Path(path))
         questions = [q for q in load_questions(questions_path) if split == "all" or q.split == split]
-        rows, labels, scores = labelled_examples(asker, questions, judge)
+        rows, labels, read = labelled_examples(asker, questions, judge)
         groups.append((rows, labels))
-        judged.append(scores)
+        readings.append(read)
+        collections.append(str(path) if Path(path).is_dir() else "")  # question files share one collection
         names.append(f"{Path(path).name} ({len(rows)})")
     synthetic_rows, synthetic_labels, counts = synthetic_examples(assistant)
     negatives = [r for r, y in zip(synthetic_rows, synthetic_labels) if y == 0]
@@ -146,7 +149,11 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune",
     model = fit(rows + negatives, labels + [0] * len(negatives), origin,
                 _weights(labels, len(negatives), weight), threshold)
     model = replace(model, reference=fit_logit_map([model.logit(r) for r in synthetic_rows], synthetic_labels))
-    return judge_stage(model, groups, judged, negatives[::2], weight, judge_model) if judge is not None else model
+    if judge is None:
+        return model
+    states = [[state for _, state in read] for read in readings]
+    return judge_stage(model, groups, _probe_scores(groups, states, collections), negatives[::2], weight,
+                       judge_model, probe=fit_probe([s for f in states for s in f], labels))
 
 
 def _asker(assistant, path: Path):
@@ -242,6 +249,42 @@ JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
 JUDGE_SENTENCES = 3
 
 
+# The judgement the second stage reads: a logistic probe over the judge's final hidden state (its
+# 1536 dimensions, standardised) rather than the yes/no token's log-odds, which is one direction of
+# that state. Its L2 strength is PROBE_C, chosen among 0.001, 0.01 and 0.1 by holding out each
+# collection in turn (the bundled question files together) on seventeen tune halves: in the first
+# stage's band the probe separates answerable from unanswerable questions at AUC 0.93-0.95 against the
+# yes/no token's 0.91 (0.01 and 0.1 alike, 0.001 lower; docs/quality.md, sixteenth round).
+PROBE_C = 0.01
+
+
+def fit_probe(states: Sequence[np.ndarray], labels: Sequence[int], c: float = PROBE_C) -> tuple[float, ...]:
+    """Weights (the standardisation folded in) and bias, last, of a balanced logistic probe of the
+    labels on the judge's hidden states: ``state . w + b`` is its log-odds that the evidence answers."""
+    from sklearn.linear_model import LogisticRegression
+
+    x, y = np.asarray(states, dtype=np.float64), np.asarray(labels)
+    if len(set(y.tolist())) < 2:
+        raise ValueError("the judge's probe needs both answerable and unanswerable examples")
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    lr = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit((x - mean) / scale, y)
+    weights = lr.coef_[0] / scale
+    return tuple(np.round(np.append(weights, lr.intercept_[0] - float(np.dot(weights, mean))), 7).tolist())
+
+
+def _probe_scores(groups, states, collections: Sequence[str]) -> list[list[float]]:
+    """Each file's probe log-odds from a probe fitted on the other collections' files (on the other
+    files when all share one collection): held out as a new collection's questions are."""
+    scores = []
+    for i in range(len(groups)):
+        others = [j for j in range(len(groups)) if collections[j] != collections[i]]
+        others = others or [j for j in range(len(groups)) if j != i]
+        probe = np.asarray(fit_probe([s for j in others for s in states[j]],
+                                     [y for j in others for y in groups[j][1]]))
+        scores.append([float(np.dot(s, probe[:-1]) + probe[-1]) for s in states[i]])
+    return scores
+
+
 def _first_stage(groups, negatives, weight: float) -> Model:
     rows = [r for g in groups for r in g[0]]
     labels = [y for g in groups for y in g[1]]
@@ -269,8 +312,11 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
     return (round(float(lr.coef_[0][0]), 6), round(float(lr.coef_[0][1]), 6), round(float(lr.intercept_[0]), 6))
 
 
-def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str) -> Model:
-    """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above."""
+def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str,
+                probe: tuple[float, ...] = ()) -> Model:
+    """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above.
+    ``judged``: each file's judgements; with a ``probe`` (``fit_probe``), the probe's log-odds, each
+    file's from a probe fitted without its collection (``_probe_scores``), as a new collection's are."""
     candidates = []
     # each file's first stage, fitted without it: the same for every band
     firsts = [_first_stage([g for j, g in enumerate(groups) if j != i], negatives, weight) for i in range(len(groups))]
@@ -296,13 +342,16 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
     key = (lambda c: (c[2][1], -(c[0][1] - c[0][0]), -c[2][0])) if feasible else (lambda c: (-c[2][0], c[2][1]))
     band, threshold, (false_abstention, refused) = max(feasible or candidates, key=key)
     weights = _second_stage(groups, judged, negatives, weight, band)
+    reading = (f"a linear probe (C={PROBE_C}) of its final hidden state fitted on the same questions"
+               if probe else "its yes/no log-odds")
     origin = (f"{model.origin}. Second stage: the judge {judge_model}, reading the top paper's "
-              f"{JUDGE_SENTENCES} sentences closest to the question, asked where the probability is in "
+              f"{JUDGE_SENTENCES} sentences closest to the question, judgement {reading}, "
+              f"asked where the probability is in "
               f"[{band[0]}, {band[1]}); combined logit = {weights[0]} x logit + {weights[1]} x judgement "
               f"{weights[2]:+}; threshold {threshold}; band and threshold chosen by the same cross-validation: "
               f"{refused:.3f} of unanswerable refused, {false_abstention:.3f} of answerable refused, held out")
     return replace(model, judge=judge_model, judge_band=band, judge_weights=weights, judge_threshold=threshold,
-                   judge_sentences=JUDGE_SENTENCES, origin=origin)
+                   judge_sentences=JUDGE_SENTENCES, judge_probe=tuple(probe), origin=origin)
 
 
 # ---- a collection's own questions -----------------------------------------------------------

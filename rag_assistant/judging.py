@@ -12,6 +12,7 @@ use, and it is asked only where the retrieval features leave the decision open
 """
 from __future__ import annotations
 
+import ctypes
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -33,6 +34,10 @@ class Judge(Protocol):
 
     def score(self, question: str, passage: str) -> float: ...
 
+    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
+        """(log-odds of "yes", the model's final hidden state where it answers)."""
+        ...
+
 
 def judge_messages(prompts_dir: Path, question: str, passage: str) -> list[dict[str, str]]:
     return [{"role": "system", "content": prompts.render(prompts_dir, "judge_system")},
@@ -49,15 +54,37 @@ def passage_of(sentences: Sequence[str], cosines: np.ndarray, n: int = 3) -> str
     return " ".join(sentences[i] for i in best)
 
 
+def _quiet_outputs_notice(llama_cpp) -> None:
+    """In embedding mode llama.cpp makes every token of a batch an output and says so on stderr for
+    each judgement; that notice is dropped, every other message goes where llama-cpp-python sends it."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None:
+        return
+    from llama_cpp import _logger
+
+    def callback(level, text, user_data):
+        if b"not marked as outputs" not in (text or b""):
+            _logger.llama_log_callback(level, text, user_data)
+
+    _LOG_CALLBACK = llama_cpp.llama_log_callback(callback)  # kept: llama.cpp holds the pointer
+    llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+
+
+_LOG_CALLBACK = None
+
+
 class LlamaCppJudge:
     """The judge on llama.cpp: a model of its own (its KV cache is not the answer model's)."""
 
     def __init__(self, model_path: Path, prompts_dir: Path, threads: int = 0, n_ctx: int = CONTEXT):
         try:
+            import llama_cpp
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
         except ImportError as exc:  # pragma: no cover - setup installs it
             raise ModelUnavailableError(f"llama-cpp-python is not installed ({exc}); run `make setup`") from None
+        self._lib = llama_cpp
+        _quiet_outputs_notice(llama_cpp)
         self.name = f"llama.cpp:{Path(model_path).stem}"
         self.prompts_dir = prompts_dir
         self._lock = threading.Lock()
@@ -66,7 +93,7 @@ class LlamaCppJudge:
             # mapped file stays resident beside the repacked copy (1.85 GB resident against 1.25 GB for
             # the 1.5B model, for about 1 s more to load; the same judgements)
             self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
-                             use_mmap=False, verbose=False)
+                             use_mmap=False, verbose=False, embedding=True)
         except ValueError as exc:
             raise ModelUnavailableError(f"cannot load the answerability judge {model_path} ({exc}); set "
                                         "RAG_JUDGE_MODEL=none to decide without it") from None
@@ -101,6 +128,11 @@ class LlamaCppJudge:
 
     def score(self, question: str, passage: str) -> float:
         """log P(yes) - log P(no) for the next token after the judge prompt."""
+        return self.read(question, passage)[0]
+
+    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
+        """The judgement (``score``) and the model's final hidden state at the prompt's last token,
+        the vector its yes/no is read from (``answerability.Model.judge_probe`` reads more of it)."""
         text = self._format(messages=judge_messages(self.prompts_dir, question, passage)).prompt
         tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) > PROMPT_TOKENS:  # keep the question and the instruction at the end
@@ -116,8 +148,14 @@ class LlamaCppJudge:
                 self._opening_cached = False
                 self.llm.reset()
                 self.llm.eval(tokens)
-            logits = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),)).copy()
-        return float(np.logaddexp.reduce(logits[self._yes]) - np.logaddexp.reduce(logits[self._no]))
+            # the context keeps hidden states (embedding mode): every token of a batch is then an output,
+            # which costs about a fifth more time than the last token's logits alone; evaluating the
+            # last token apart would be cheaper but moves the numbers (llama.cpp's depend on batching)
+            ctx = self.llm._ctx.ctx
+            logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(ctx, -1), shape=(self.llm.n_vocab(),)).copy()
+            state = np.ctypeslib.as_array(self._lib.llama_get_embeddings_ith(ctx, -1),
+                                          shape=(self.llm.n_embd(),)).astype(np.float64)
+        return float(np.logaddexp.reduce(logits[self._yes]) - np.logaddexp.reduce(logits[self._no])), state
 
 
 def make_judge(config) -> Judge | None:

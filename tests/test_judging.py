@@ -29,10 +29,16 @@ class SetJudge:
         self.calls.append((question, passage))
         return self.verdict
 
+    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
+        """The verdict, and a hidden state that holds it in its first dimension (a probe reads it)."""
+        return self.score(question, passage), np.array([self.verdict, 1.0, -1.0])
 
-def staged(band, judge=DEFAULT_JUDGE, sentences: int = 3) -> Model:
+
+def staged(band, judge=DEFAULT_JUDGE, sentences: int = 3, probe: tuple[float, ...] = ()) -> Model:
+    """The packaged first stage with a second stage the test sets: the judge's yes/no log-odds, or
+    with ``probe`` a probe of its hidden state."""
     return replace(load_model(), judge=judge, judge_band=band, judge_weights=(1.0, 2.0, 0.0), judge_threshold=0.5,
-                   judge_sentences=sentences)
+                   judge_sentences=sentences, judge_probe=probe)
 
 
 def decide(assistant, model: Model, judge, question: str = QUESTION, judge_model: str = DEFAULT_JUDGE):
@@ -56,6 +62,45 @@ def test_in_the_band_the_judge_reads_the_top_papers_best_sentences_and_decides(a
     assert "ILSVRC-2012" in passage and sum(s in passage for s in paper_sentences) == sentences
     assert decision.probability == pytest.approx(1 / (1 + np.exp(-(staged((0, 1)).logit(decision.features)
                                                                    + 2 * verdict))), abs=1e-4)
+
+
+@pytest.mark.parametrize("verdict, answered", [(8.0, True), (-8.0, False)])
+def test_with_a_probe_the_judgement_is_the_probes_reading_of_the_judges_hidden_state(assistant, verdict, answered):
+    judge = SetJudge(verdict)
+    # state (verdict, 1, -1): the probe reads 0.5 x verdict + 0 x 1 + 1 x -1 + bias 0.25
+    decision = decide(assistant, staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25)), judge)
+    assert decision.judged == pytest.approx(0.5 * verdict - 0.75) and decision.answer is answered
+    assert len(judge.calls) == 1
+    # the same verdict with the probe turned the other way round decides the other way
+    flipped = decide(assistant, staged((0.0, 1.01), probe=(-0.5, 0.0, 1.0, 0.25)), SetJudge(verdict))
+    assert flipped.answer is not answered
+
+
+def test_the_probe_is_fitted_on_hidden_states_and_scores_held_out_files_without_their_collection():
+    from rag_assistant.calibration import _probe_scores, fit_probe
+
+    rng = np.random.default_rng(1)
+
+    def file(n=40, direction=0):
+        labels = [1] * (n // 2) + [0] * (n // 2)
+        states = [rng.normal(0, 1, 6) + np.eye(6)[direction] * (2.0 if y else -2.0) + 5.0 for y in labels]
+        return states, labels
+
+    files = [file(), file(), file(direction=3)]
+    probe = np.asarray(fit_probe([s for f in files[:2] for s in f[0]], [y for f in files[:2] for y in f[1]]))
+    assert len(probe) == 7 and probe[0] > 0  # six weights, the bias last; the label's direction weighs most
+    scores = [float(np.dot(s, probe[:-1]) + probe[-1]) for s in files[0][0]]
+    assert np.mean(scores[:20]) > 0 > np.mean(scores[20:])  # standardisation folded into the weights
+    groups = [([{}] * len(f[1]), f[1]) for f in files]
+    held = _probe_scores(groups, [f[0] for f in files], ["", "", "other"])
+    # the two question files share a collection: each is scored by a probe of the other collection alone,
+    # which learnt another direction and cannot tell their labels apart as well as their own would
+    alone = np.asarray(fit_probe(files[2][0], files[2][1]))
+    assert held[0] == pytest.approx([float(np.dot(s, alone[:-1]) + alone[-1]) for s in files[0][0]])
+    both = np.asarray(fit_probe([s for f in files[:2] for s in f[0]], [y for f in files[:2] for y in f[1]]))
+    assert held[2] == pytest.approx([float(np.dot(s, both[:-1]) + both[-1]) for s in files[2][0]])
+    with pytest.raises(ValueError, match="both answerable and unanswerable"):
+        fit_probe(files[0][0][:20], files[0][1][:20])
 
 
 def test_a_question_read_twice_over_the_same_evidence_is_judged_once(assistant):
@@ -109,6 +154,11 @@ def test_the_second_stage_is_fitted_where_the_first_is_unsure_and_the_judge_sepa
         judged.append(scores)
     first = fit([r for g in groups for r in g[0]], [y for g in groups for y in g[1]], "test rows")
     model = judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE)
+    assert model.judge_probe == () and "yes/no log-odds" in model.origin
+    probed = judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE, probe=(0.5, -0.25))
+    assert probed.judge_probe == (0.5, -0.25) and "linear probe" in probed.origin
+    probed.save(tmp_path / "p.json")
+    assert Model.load(tmp_path / "p.json") == probed
     assert model.judge == DEFAULT_JUDGE and len(model.judge_band) == 2 and model.judge_weights[1] > 0
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
     assert "Second stage" in model.origin and "held out" in model.origin
@@ -131,8 +181,11 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
 def test_a_model_saved_before_the_judges_input_was_recorded_gives_it_three_sentences(tmp_path):
     data = json.loads(PACKAGED.read_text(encoding="utf-8"))
     data.pop("judge_sentences", None)
+    data.pop("judge_probe", None)
     (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
-    assert Model.load(tmp_path / "old.json").judge_sentences == 3  # what its judge weights were fitted on
+    old = Model.load(tmp_path / "old.json")
+    assert old.judge_sentences == 3  # what its judge weights were fitted on
+    assert old.judge_probe == () and old.judgement(1.5, np.ones(4)) == 1.5  # and the yes/no log-odds
 
 
 @pytest.mark.llm
@@ -141,8 +194,14 @@ def test_the_real_judge_tells_a_stated_answer_from_a_near_miss(assistant, config
     a = assistant.assess(QUESTION)
     passage = assistant.answerability.judge_input(a.hits, a.question_vector)
     stated = judge.score(QUESTION, passage)
-    missing = judge.score("What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?", passage)
+    near_miss = "What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?"
+    missing = judge.score(near_miss, passage)
     assert a.hits[0].title == BIT and stated > 0 > missing
+    # its reading: the same log-odds and the hidden state the packaged probe reads, which says the same
+    model = load_model()
+    (z_stated, state_stated), (z_missing, state_missing) = judge.read(QUESTION, passage), judge.read(near_miss, passage)
+    assert (z_stated, z_missing) == (stated, missing) and state_stated.shape == (len(model.judge_probe) - 1,)
+    assert model.judgement(z_stated, state_stated) > model.judgement(z_missing, state_missing)
 
 
 @pytest.mark.llm
@@ -231,5 +290,5 @@ def test_a_collection_calibrated_before_the_judge_takes_the_packaged_second_stag
         path.unlink()
     packaged = load_model()
     assert model.bias == 0.123 and model.origin == "an older calibration"  # its own first stage
-    assert (model.judge, model.judge_band, model.judge_weights, model.judge_threshold) == (
-        packaged.judge, packaged.judge_band, packaged.judge_weights, packaged.judge_threshold)
+    assert (model.judge, model.judge_band, model.judge_weights, model.judge_threshold, model.judge_probe) == (
+        packaged.judge, packaged.judge_band, packaged.judge_weights, packaged.judge_threshold, packaged.judge_probe)
