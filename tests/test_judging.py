@@ -176,6 +176,8 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
     assert model.uses(DEFAULT_JUDGE) and "Second stage" in model.origin
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
     assert model.judge_sentences == JUDGE_SENTENCES
+    # its probe reads the 1.5B judge's hidden state (1536 dimensions) and a bias
+    assert len(model.judge_probe) == 1537 and "linear probe" in model.origin
 
 
 def test_a_model_saved_before_the_judges_input_was_recorded_gives_it_three_sentences(tmp_path):
