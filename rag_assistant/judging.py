@@ -2,7 +2,11 @@
 best-matching sentences (not its title: a title names the paper's topic, and a near miss asks about
 that topic, so the title drew "yes" from the judge where the sentences lack the asked detail;
 docs/quality.md) and says yes or no; its judgement is the log-odds of "yes" against "no" in
-its next-token distribution (one forward pass, nothing generated).
+its next-token distribution (one forward pass, nothing generated). The same pass gives the model's
+final hidden state where it answers (``LlamaCppJudge.read``); a model fitted with a probe of that
+state (``answerability.Model.judge_probe``) reads its judgement from the state instead: the yes/no
+is one direction of it, and a direction fitted on labelled questions tells near misses from
+paraphrases better (docs/quality.md, sixteenth round).
 
 The answer model (0.5B) cannot tell a near miss from an answerable question this way (AUC 0.75 on
 the tune halves, 0.54 where retrieval features are unsure); the 1.5B model can (0.95 and 0.88:
