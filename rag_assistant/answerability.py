@@ -117,10 +117,7 @@ class Model:
     def judgement(self, log_odds: float, state: np.ndarray) -> float:
         """What the second stage reads from the judge: its yes/no log-odds, or with a probe, the
         probe's log-odds of the hidden state ``state``."""
-        if not self.judge_probe:
-            return log_odds
-        probe = np.asarray(self.judge_probe)
-        return float(np.dot(np.asarray(state, dtype=np.float64), probe[:-1]) + probe[-1])
+        return probe_log_odds(self.judge_probe, state) if self.judge_probe else log_odds
 
     def judged_probability(self, logit: float, judged: float) -> float:
         w_logit, w_judge, bias = self.judge_weights
@@ -142,6 +139,12 @@ class Model:
     def load(cls, path: Path) -> "Model":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+
+
+def probe_log_odds(probe: Sequence[float], state: np.ndarray) -> float:
+    """A probe's log-odds of a hidden state: ``state . weights + bias``, the bias last in ``probe``."""
+    weights = np.asarray(probe, dtype=np.float64)
+    return float(np.dot(np.asarray(state, dtype=np.float64), weights[:-1]) + weights[-1])
 
 
 def _sigmoid(z: float) -> float:

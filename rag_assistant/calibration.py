@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .answerability import FEATURES, Model, fit, fit_logit_map, load_model
+from .answerability import FEATURES, Model, fit, fit_logit_map, load_model, probe_log_odds
 from .config import PROJECT_ROOT, Config
 from .corpus import normalize_title
 from .evidence import own_work_start
@@ -280,9 +280,8 @@ def _probe_scores(groups, states, collections: Sequence[str]) -> list[list[float
     for i in range(len(groups)):
         others = [j for j in range(len(groups)) if collections[j] != collections[i]]
         others = others or [j for j in range(len(groups)) if j != i]
-        probe = np.asarray(fit_probe([s for j in others for s in states[j]],
-                                     [y for j in others for y in groups[j][1]]))
-        scores.append([float(np.dot(s, probe[:-1]) + probe[-1]) for s in states[i]])
+        probe = fit_probe([s for j in others for s in states[j]], [y for j in others for y in groups[j][1]])
+        scores.append([probe_log_odds(probe, s) for s in states[i]])
     return scores
 
 
