@@ -195,6 +195,9 @@ class Answerability:
         # the last judgement, ((question, passage), log-odds): a question read twice over the same
         # evidence (judge_affirms, then decide) costs one judge call
         self._last_judgement: tuple[tuple[str, str], float | None] = (("", ""), None)
+        # and, when the model reads a probe, the judge's reading behind it: calibration's labelled
+        # questions need it (``calibration.labelled_examples``) after ``decide`` has read it
+        self._last_reading: tuple[tuple[str, str], tuple[float, np.ndarray] | None] = (("", ""), None)
 
     def decide(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                follow_up: bool = False, judge: bool = True) -> Decision:
@@ -256,7 +259,9 @@ class Answerability:
             return judged
         try:
             if self.model.judge_probe:
-                judged = round(self.model.judgement(*judge.read(question, given)), 4)
+                reading = judge.read(question, given)
+                self._last_reading = ((question, given), reading)
+                judged = round(self.model.judgement(*reading), 4)
             else:
                 judged = round(judge.score(question, given), 4)
             self._last_judgement = ((question, given), judged)
@@ -264,6 +269,14 @@ class Answerability:
         except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures
             log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
             return None
+
+    def reading(self, question: str, passage: str, judge: Judge) -> tuple[float, np.ndarray]:
+        """``judge``'s reading of ``passage`` for ``question`` (``judging.LlamaCppJudge.read``): the one
+        ``decide`` last took when it was this judge over the same passage, else read now."""
+        key, reading = self._last_reading
+        if reading is not None and key == (question, passage) and judge is self._judge():
+            return reading
+        return judge.read(question, passage)
 
     def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> str | None:
         """The passage the judge reads: the top paper's sentences closest to the question, as many as

@@ -77,7 +77,8 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
         rows.append(a.decision.features)
         labels.append(int(bool(q.gold_titles)))
         if judge is not None:
-            judged.append(judge.read(q.question, assistant.answerability.judge_input(a.hits, a.question_vector)))
+            passage = assistant.answerability.judge_input(a.hits, a.question_vector)
+            judged.append(assistant.answerability.reading(q.question, passage, judge))
     return rows, labels, judged
 
 

@@ -294,3 +294,25 @@ def test_a_collection_calibrated_before_the_judge_takes_the_packaged_second_stag
     assert model.bias == 0.123 and model.origin == "an older calibration"  # its own first stage
     assert (model.judge, model.judge_band, model.judge_weights, model.judge_threshold, model.judge_probe) == (
         packaged.judge, packaged.judge_band, packaged.judge_weights, packaged.judge_threshold, packaged.judge_probe)
+
+
+def test_calibrations_labelled_questions_reuse_the_reading_that_deciding_took(assistant):
+    """A labelled question the decision judged is not read again for the probe's fit; a question
+    outside the band, or another judge than the decision's, is read."""
+    from rag_assistant.calibration import labelled_examples
+    from rag_assistant.evaluation import Question
+
+    other = Assistant(assistant.config.replace(generator="llama_cpp"), assistant.embedder, assistant.store)
+    judge = other._judge = SetJudge(8.0)  # as if loaded
+    other.use_model(staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25)))
+    questions = [Question("a", "single_fact", QUESTION, gold_titles=(BIT,)),
+                 Question("b", "unanswerable", "What is the boiling point of water at sea level?")]
+    rows, labels, readings = labelled_examples(other, questions, judge)
+    assert labels == [1, 0] and len(judge.calls) == 2  # each read once, while deciding
+    assert [z for z, _ in readings] == [8.0, 8.0] and list(readings[0][1]) == [8.0, 1.0, -1.0]
+    other.use_model(staged((0.0, 0.0), probe=(0.5, 0.0, 1.0, 0.25)))  # nothing in the band: nothing judged
+    assert len(labelled_examples(other, questions, judge)[2]) == 2 and len(judge.calls) == 4
+    another = SetJudge(-8.0)
+    other.use_model(staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25)))
+    assert [z for z, _ in labelled_examples(other, questions, another)[2]] == [-8.0, -8.0]
+    assert len(another.calls) == 2 and len(judge.calls) == 6
