@@ -192,12 +192,10 @@ class Answerability:
         self.sentences = sentences
         generic = vocabulary()["answerability"]["generic"]
         self._generic = set(keyword_index.stems(" ".join(generic)))
-        # the last judgement, ((question, passage), log-odds): a question read twice over the same
-        # evidence (judge_affirms, then decide) costs one judge call
-        self._last_judgement: tuple[tuple[str, str], float | None] = (("", ""), None)
-        # and, when the model reads a probe, the judge's reading behind it: calibration's labelled
-        # questions need it (``calibration.labelled_examples``) after ``decide`` has read it
-        self._last_reading: tuple[tuple[str, str], tuple[float, np.ndarray] | None] = (("", ""), None)
+        # the last reading, ((judge, question, passage), (log-odds, state)): a question read twice over
+        # the same evidence (judge_affirms, then decide; calibration's labelled questions after
+        # decide, ``reading``) costs one judge call
+        self._last_reading: tuple[tuple, tuple[float, np.ndarray] | None] = ((), None)
 
     def decide(self, question: str, kind: QuestionKind, hits: Sequence[Hit], question_vector: np.ndarray,
                follow_up: bool = False, judge: bool = True) -> Decision:
@@ -254,29 +252,21 @@ class Answerability:
         judge = self._judge() if given else None
         if judge is None:
             return None
-        key, judged = self._last_judgement
-        if key == (question, given):
-            return judged
         try:
-            if self.model.judge_probe:
-                reading = judge.read(question, given)
-                self._last_reading = ((question, given), reading)
-                judged = round(self.model.judgement(*reading), 4)
-            else:
-                judged = round(judge.score(question, given), 4)
-            self._last_judgement = ((question, given), judged)
-            return judged
+            return round(self.model.judgement(*self.reading(question, given, judge)), 4)
         except (RuntimeError, ValueError) as error:  # llama.cpp's decode failures
             log.warning("the answerability judge failed (%s); deciding from retrieval alone", error)
             return None
 
     def reading(self, question: str, passage: str, judge: Judge) -> tuple[float, np.ndarray]:
-        """``judge``'s reading of ``passage`` for ``question`` (``judging.LlamaCppJudge.read``): the one
-        ``decide`` last took when it was this judge over the same passage, else read now."""
+        """``judge``'s reading of ``passage`` for ``question`` (``judging.LlamaCppJudge.read``): the last
+        one taken, when it was this judge's of the same question and passage, else read now."""
         key, reading = self._last_reading
-        if reading is not None and key == (question, passage) and judge is self._judge():
+        if reading is not None and key == (judge, question, passage):
             return reading
-        return judge.read(question, passage)
+        reading = judge.read(question, passage)
+        self._last_reading = ((judge, question, passage), reading)
+        return reading
 
     def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> str | None:
         """The passage the judge reads: the top paper's sentences closest to the question, as many as
