@@ -108,11 +108,16 @@ class Model:
     # from paraphrases better (``calibration.fit_probe``; docs/quality.md, sixteenth round). Empty: the
     # token's log-odds, as a model saved before it.
     judge_probe: tuple[float, ...] = ()
+    # The judge's layer whose output the probe reads (``judging.LlamaCppJudge.read``): a middle layer
+    # separates near misses from paraphrases better than the final state, and the judge's pass stops
+    # there (``calibration.JUDGE_LAYER``). None: the final state, as a model saved before it.
+    judge_layer: int | None = None
 
     def uses(self, judge_model: str) -> bool:
         """Whether this model has a second stage fitted with the judge ``judge_model``."""
         return bool(self.judge and self.judge == judge_model and len(self.judge_band) == 2
-                    and len(self.judge_weights) == 3)
+                    and len(self.judge_weights) == 3
+                    and (self.judge_layer is None or bool(self.judge_probe)))  # a layer is read by a probe
 
     def judgement(self, log_odds: float, state: np.ndarray) -> float:
         """What the second stage reads from the judge: its yes/no log-odds, or with a probe, the
@@ -192,7 +197,7 @@ class Answerability:
         self.sentences = sentences
         generic = vocabulary()["answerability"]["generic"]
         self._generic = set(keyword_index.stems(" ".join(generic)))
-        # the last reading, ((judge, question, passage), (log-odds, state)): a question read twice over
+        # the last reading, ((judge, question, passage, layer), (log-odds, state)): a question read twice over
         # the same evidence (judge_affirms, then decide; calibration's labelled questions after
         # decide, ``reading``) costs one judge call
         self._last_reading: tuple[tuple, tuple[float, np.ndarray] | None] = ((), None)
@@ -259,13 +264,18 @@ class Answerability:
             return None
 
     def reading(self, question: str, passage: str, judge: Judge) -> tuple[float, np.ndarray]:
-        """``judge``'s reading of ``passage`` for ``question`` (``judging.LlamaCppJudge.read``): the last
-        one taken, when it was this judge's of the same question and passage, else read now."""
+        """``judge``'s reading of ``passage`` for ``question`` (``judging.LlamaCppJudge.read``) at the
+        model's layer (``Model.judge_layer``)."""
+        return self.reading_at(question, passage, judge, self.model.judge_layer)
+
+    def reading_at(self, question: str, passage: str, judge: Judge, layer: int | None) -> tuple[float, np.ndarray]:
+        """``judge``'s reading at ``layer`` (None: the final state): the last one taken, when it was
+        this judge's of the same question and passage at that layer, else read now."""
         key, reading = self._last_reading
-        if reading is not None and key == (judge, question, passage):
+        if reading is not None and key == (judge, question, passage, layer):
             return reading
-        reading = judge.read(question, passage)
-        self._last_reading = ((judge, question, passage), reading)
+        reading = judge.read(question, passage) if layer is None else judge.read(question, passage, layer)
+        self._last_reading = ((judge, question, passage, layer), reading)
         return reading
 
     def judge_input(self, hits: Sequence[Hit], question_vector: np.ndarray) -> str | None:

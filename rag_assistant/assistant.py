@@ -82,7 +82,8 @@ class Assistant:
                 if not own.judge and packaged.judge:
                     own = replace(own, judge=packaged.judge, judge_band=packaged.judge_band,
                                   judge_weights=packaged.judge_weights, judge_threshold=packaged.judge_threshold,
-                                  judge_sentences=packaged.judge_sentences, judge_probe=packaged.judge_probe)
+                                  judge_sentences=packaged.judge_sentences, judge_probe=packaged.judge_probe,
+                                  judge_layer=packaged.judge_layer)
                 return own
         return packaged
 

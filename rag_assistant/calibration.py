@@ -57,13 +57,14 @@ def commit() -> str:
 
 
 # ---- labelled questions ---------------------------------------------------------------------
-def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[dict], list[int], list[float]]:
+def labelled_examples(assistant, questions: Iterable, judge=None,
+                      layer: int | None = None) -> tuple[list[dict], list[int], list[float]]:
     """Features and labels of labelled questions (``evaluation.Question``): 1 when the collection
     answers it and retrieval puts a gold paper first (for a list, among the first three), 0 when
     the collection does not answer it. An answerable question whose papers retrieval misses is
     left out: answering it would cite the wrong paper, refusing it would be wrong too. With a
-    ``judge`` (judging.py), also its reading of each question's evidence, (log-odds, hidden state)
-    (``judging.LlamaCppJudge.read``; else an empty list)."""
+    ``judge`` (judging.py), also its reading of each question's evidence at ``layer`` (None: the final
+    state), (log-odds, hidden state) (``judging.LlamaCppJudge.read``; else an empty list)."""
     rows, labels, judged = [], [], []
     for q in questions:
         a = assistant.assess(q.question, q.history)
@@ -78,7 +79,7 @@ def labelled_examples(assistant, questions: Iterable, judge=None) -> tuple[list[
         labels.append(int(bool(q.gold_titles)))
         if judge is not None:
             passage = assistant.answerability.judge_input(a.hits, a.question_vector)
-            judged.append(assistant.answerability.reading(q.question, passage, judge))
+            judged.append(assistant.answerability.reading_at(q.question, passage, judge, layer))
     return rows, labels, judged
 
 
@@ -128,7 +129,7 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune",
     for path in question_files:
         asker, questions_path = _asker(assistant, Path(path))
         questions = [q for q in load_questions(questions_path) if split == "all" or q.split == split]
-        rows, labels, read = labelled_examples(asker, questions, judge)
+        rows, labels, read = labelled_examples(asker, questions, judge, JUDGE_LAYER)
         groups.append((rows, labels))
         readings.append(read)
         collections.append(str(path) if Path(path).is_dir() else "")  # question files share one collection
@@ -154,7 +155,7 @@ def fit_labelled(assistant, question_files: Sequence[Path], split: str = "tune",
         return model
     states = [[state for _, state in read] for read in readings]
     return judge_stage(model, groups, _probe_scores(groups, states, collections), negatives[::2], weight,
-                       judge_model, probe=fit_probe([s for f in states for s in f], labels))
+                       judge_model, probe=fit_probe([s for f in states for s in f], labels), layer=JUDGE_LAYER)
 
 
 def _asker(assistant, path: Path):
@@ -258,6 +259,13 @@ JUDGE_SENTENCES = 3
 # collection held out (the bundled question files together), 0.933 at 0.01 (docs/quality.md, sixteenth
 # round).
 PROBE_C = 0.01
+# Which of the judge's layers the probe reads: its output at the prompt's last token. Chosen among
+# the final state and layers 10 to 22 of the 28 (all but 11 and 21) by the packaged procedure on
+# seventeen tune halves (fit_labelled, each probe refitted at that layer): layer 16 refused the most
+# unanswerable questions held out, 0.899 against the final state's 0.787, at the same share of
+# answerable ones refused (0.037); the judge's pass then stops at that layer, in about half the
+# time (docs/quality.md, eighteenth and nineteenth rounds).
+JUDGE_LAYER = 16
 
 
 def fit_probe(states: Sequence[np.ndarray], labels: Sequence[int], c: float = PROBE_C) -> tuple[float, ...]:
@@ -314,10 +322,11 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
 
 
 def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str,
-                probe: tuple[float, ...] = ()) -> Model:
+                probe: tuple[float, ...] = (), layer: int | None = None) -> Model:
     """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above.
     ``judged``: each file's judgements; with a ``probe`` (``fit_probe``), the probe's log-odds, each
-    file's from a probe fitted without its collection (``_probe_scores``), as a new collection's are."""
+    file's from a probe fitted without its collection (``_probe_scores``), as a new collection's are;
+    ``layer``: the judge's layer the probe reads (None: its final state)."""
     candidates = []
     # each file's first stage, fitted without it: the same for every band
     firsts = [_first_stage([g for j, g in enumerate(groups) if j != i], negatives, weight) for i in range(len(groups))]
@@ -343,7 +352,8 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
     key = (lambda c: (c[2][1], -(c[0][1] - c[0][0]), -c[2][0])) if feasible else (lambda c: (-c[2][0], c[2][1]))
     band, threshold, (false_abstention, refused) = max(feasible or candidates, key=key)
     weights = _second_stage(groups, judged, negatives, weight, band)
-    reading = (f"a linear probe (C={PROBE_C}) of its final hidden state fitted on the same questions"
+    state = "final hidden state" if layer is None else f"layer {layer}'s output"
+    reading = (f"a linear probe (C={PROBE_C}) of its {state} fitted on the same questions"
                if probe else "its yes/no log-odds")
     origin = (f"{model.origin}. Second stage: the judge {judge_model}, reading the top paper's "
               f"{JUDGE_SENTENCES} sentences closest to the question, judgement {reading}, "
@@ -352,7 +362,8 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
               f"{weights[2]:+}; threshold {threshold}; band and threshold chosen by the same cross-validation: "
               f"{refused:.3f} of unanswerable refused, {false_abstention:.3f} of answerable refused, held out")
     return replace(model, judge=judge_model, judge_band=band, judge_weights=weights, judge_threshold=threshold,
-                   judge_sentences=JUDGE_SENTENCES, judge_probe=tuple(probe), origin=origin)
+                   judge_sentences=JUDGE_SENTENCES, judge_probe=tuple(probe),
+                   judge_layer=layer if probe else None, origin=origin)
 
 
 # ---- a collection's own questions -----------------------------------------------------------

@@ -3,10 +3,12 @@ best-matching sentences (not its title: a title names the paper's topic, and a n
 that topic, so the title drew "yes" from the judge where the sentences lack the asked detail;
 docs/quality.md) and says yes or no; its judgement is the log-odds of "yes" against "no" in
 its next-token distribution (one forward pass, nothing generated). The same pass gives the model's
-final hidden state where it answers (``LlamaCppJudge.read``); a model fitted with a probe of that
-state (``answerability.Model.judge_probe``) reads its judgement from the state instead: the yes/no
-is one direction of it, and a direction fitted on labelled questions tells near misses from
-paraphrases better (docs/quality.md, sixteenth round).
+hidden state where it answers (``LlamaCppJudge.read``); a model fitted with a probe of that state
+(``answerability.Model.judge_probe``) reads its judgement from the state instead: the yes/no is one
+direction of the final state, and a direction fitted on labelled questions tells near misses from
+paraphrases better (docs/quality.md, sixteenth round). A middle layer's state
+(``answerability.Model.judge_layer``) separates them better still, and the pass can stop there
+(eighteenth and nineteenth rounds).
 
 The answer model (0.5B) cannot tell a near miss from an answerable question this way (AUC 0.75 on
 the tune halves, 0.54 where retrieval features are unsure); the 1.5B model can (0.95 and 0.88:
@@ -38,8 +40,9 @@ class Judge(Protocol):
 
     def score(self, question: str, passage: str) -> float: ...
 
-    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
-        """(log-odds of "yes", the model's final hidden state where it answers)."""
+    def read(self, question: str, passage: str, layer: int | None = None) -> tuple[float, np.ndarray]:
+        """(log-odds of "yes", the model's hidden state where it answers: the final one, or with
+        ``layer`` that layer's output, and then the log-odds are NaN: the pass stops there)."""
         ...
 
 
@@ -75,6 +78,61 @@ def _quiet_outputs_notice(llama_cpp) -> None:
 
 
 _LOG_CALLBACK = None
+# Llama() takes no eval callback: it is set in the context parameters while one is constructed
+_CONSTRUCTING = threading.Lock()
+
+
+def _with_eval_callback(llama_cpp, callback, make):
+    """``make()``, a ``Llama``, constructed with ``callback`` as its context's eval callback."""
+    raw = llama_cpp.llama_cpp
+    with _CONSTRUCTING:
+        default = raw.llama_context_default_params
+
+        def params():
+            p = default()
+            p.cb_eval = callback
+            return p
+
+        raw.llama_context_default_params = params
+        try:
+            return make()
+        finally:
+            raw.llama_context_default_params = default
+
+
+class _LayerReader:
+    """llama.cpp's eval callback: keeps the prompt's last token's row of one layer's output
+    (``l_out-N``), and stops the pass there (nothing after it is read). The scheduler asks, for every
+    tensor of the graph, whether it is wanted (``ask``), and then hands over the wanted ones."""
+
+    def __init__(self, llama_cpp, width: int):
+        from llama_cpp import _ggml
+
+        lib = _ggml.libggml
+        self._name, self._nbytes, self._get = lib.ggml_get_name, lib.ggml_nbytes, lib.ggml_backend_tensor_get
+        self._name.restype, self._name.argtypes = ctypes.c_char_p, [ctypes.c_void_p]
+        self._nbytes.restype, self._nbytes.argtypes = ctypes.c_size_t, [ctypes.c_void_p]
+        self._get.restype = None
+        self._get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
+        self.width = width
+        self.wanted: bytes | None = None  # the tensor's name, or None: the whole pass, nothing kept
+        self.state: np.ndarray | None = None
+        self.callback = llama_cpp.llama_cpp.ggml_backend_sched_eval_callback(self._on_tensor)
+
+    def want(self, layer: int | None) -> None:
+        self.wanted = None if layer is None else f"l_out-{layer}".encode()
+        self.state = None
+
+    def _on_tensor(self, tensor, ask: bool, user_data) -> bool:
+        if self.wanted is None or self._name(tensor) != self.wanted:
+            return not ask  # not wanted; when handed over (never), go on
+        if ask:
+            return True
+        size = self.width * 4  # float32, the last row is the last token's
+        state = np.empty(self.width, dtype=np.float32)
+        self._get(tensor, state.ctypes.data, self._nbytes(tensor) - size, size)
+        self.state = state
+        return False  # stop the pass: the layers after this one are not needed
 
 
 class LlamaCppJudge:
@@ -96,8 +154,11 @@ class LlamaCppJudge:
             # read into memory rather than mapped: llama.cpp repacks the 4-bit weights for the CPU, and a
             # mapped file stays resident beside the repacked copy (1.85 GB resident against 1.25 GB for
             # the 1.5B model, for about 1 s more to load; the same judgements)
-            self.llm = Llama(model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
-                             use_mmap=False, verbose=False, embedding=True)
+            # embedding mode (every prompt token an output) only while a final state is read (``read``)
+            self._reader = _LayerReader(llama_cpp, 0)
+            self.llm = _with_eval_callback(llama_cpp, self._reader.callback, lambda: Llama(
+                model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
+                use_mmap=False, verbose=False, embedding=False))
         except ValueError as exc:
             raise ModelUnavailableError(f"cannot load the answerability judge {model_path} ({exc}); set "
                                         "RAG_JUDGE_MODEL=none to decide without it") from None
@@ -110,6 +171,8 @@ class LlamaCppJudge:
         self._no = self._first_tokens(("no", "No"))
         self._opening_tokens = self._opening()
         self._opening_cached = False
+        self._reader.width = self.llm.n_embd()
+        self.layers = int(self.llm.metadata.get(f"{self.llm.metadata.get('general.architecture')}.block_count", 0))
 
     def _opening(self) -> list[int]:
         """The prompt's tokens that are the same for every question (the instruction and the template
@@ -120,9 +183,14 @@ class LlamaCppJudge:
         return a[:self.llm.longest_token_prefix(a, b)]
 
     def _evaluate_opening(self) -> None:
+        self._reader.want(None)  # whole: a later read may need any layer's cache of it
+        self._embedding(False)  # its outputs are not read; its cache is the same either way
         self.llm.reset()
         self.llm.eval(self._opening_tokens)
         self._opening_cached = True
+
+    def _embedding(self, on: bool) -> None:
+        self._lib.llama_set_embeddings(self.llm._ctx.ctx, on)
 
     def _piece(self, token: int) -> str:
         return self.llm.detokenize([token]).decode("utf-8", "ignore") if token >= 0 else ""
@@ -134,9 +202,13 @@ class LlamaCppJudge:
         """log P(yes) - log P(no) for the next token after the judge prompt."""
         return self.read(question, passage)[0]
 
-    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
+    def read(self, question: str, passage: str, layer: int | None = None) -> tuple[float, np.ndarray]:
         """The judgement (``score``) and the model's final hidden state at the prompt's last token,
-        the vector its yes/no is read from (``answerability.Model.judge_probe`` reads more of it)."""
+        the vector its yes/no is read from; or with ``layer``, that layer's output there, and NaN for
+        the judgement: the pass stops at that layer, the rest of the model is not run
+        (``answerability.Model.judge_probe`` reads the state)."""
+        if layer is not None and not 0 <= layer < self.layers:
+            raise ValueError(f"the judge has layers 0 to {self.layers - 1}, not {layer}")
         text = self._format(messages=judge_messages(self.prompts_dir, question, passage)).prompt
         tokens = self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         if len(tokens) > PROMPT_TOKENS:  # keep the question and the instruction at the end
@@ -147,14 +219,25 @@ class LlamaCppJudge:
                 if not self._opening_cached:
                     self._evaluate_opening()
                 self.llm.n_tokens = len(opening)  # eval() drops the cache beyond the opening
-                self.llm.eval(tokens[len(opening):])
+                rest = tokens[len(opening):]
             else:  # a prompt that does not start with the opening: evaluated whole
                 self._opening_cached = False
                 self.llm.reset()
-                self.llm.eval(tokens)
-            # the context keeps hidden states (embedding mode): every token of a batch is then an output,
-            # which costs about a fifth more time than the last token's logits alone; evaluating the
-            # last token apart would be cheaper but moves the numbers (llama.cpp's depend on batching)
+                rest = tokens
+            # For the final state the context keeps hidden states (embedding mode): every token of a
+            # batch is then an output, which costs about a fifth more time than the last token's
+            # logits alone; evaluating the last token apart would be cheaper but moves the numbers
+            # (llama.cpp's depend on batching). A middle layer needs neither.
+            self._embedding(layer is None)
+            self._reader.want(layer)
+            try:
+                self.llm.eval(rest)
+            finally:
+                self._reader.wanted = None
+            if layer is not None:
+                if self._reader.state is None:
+                    raise RuntimeError(f"llama.cpp did not hand over the judge's layer {layer}")
+                return float("nan"), self._reader.state.astype(np.float64)
             ctx = self.llm._ctx.ctx
             logits = np.ctypeslib.as_array(self._lib.llama_get_logits_ith(ctx, -1), shape=(self.llm.n_vocab(),)).copy()
             state = np.ctypeslib.as_array(self._lib.llama_get_embeddings_ith(ctx, -1),

@@ -10,7 +10,7 @@ import pytest
 from rag_assistant.answerability import DEFAULT_MODEL as PACKAGED
 from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
 from rag_assistant.assistant import Assistant
-from rag_assistant.calibration import JUDGE_SENTENCES, judge_stage
+from rag_assistant.calibration import JUDGE_LAYER, JUDGE_SENTENCES, judge_stage
 from rag_assistant.judging import DEFAULT_JUDGE, make_judge
 
 BIT = "Big Transfer (BiT): General Visual Representation Learning"
@@ -23,22 +23,26 @@ class SetJudge:
     name = "set"
 
     def __init__(self, verdict: float):
-        self.verdict, self.calls = verdict, []
+        self.verdict, self.calls, self.layers = verdict, [], []
 
     def score(self, question: str, passage: str) -> float:
         self.calls.append((question, passage))
         return self.verdict
 
-    def read(self, question: str, passage: str) -> tuple[float, np.ndarray]:
-        """The verdict, and a hidden state that holds it in its first dimension (a probe reads it)."""
-        return self.score(question, passage), np.array([self.verdict, 1.0, -1.0])
+    def read(self, question: str, passage: str, layer: int | None = None) -> tuple[float, np.ndarray]:
+        """The verdict, and a hidden state that holds it in its first dimension (a probe reads it);
+        at a ``layer``, that state and no verdict (NaN), as the real judge."""
+        self.layers.append(layer)
+        verdict = self.score(question, passage)
+        return (verdict if layer is None else float("nan")), np.array([self.verdict, 1.0, -1.0])
 
 
-def staged(band, judge=DEFAULT_JUDGE, sentences: int = 3, probe: tuple[float, ...] = ()) -> Model:
+def staged(band, judge=DEFAULT_JUDGE, sentences: int = 3, probe: tuple[float, ...] = (),
+           layer: int | None = None) -> Model:
     """The packaged first stage with a second stage the test sets: the judge's yes/no log-odds, or
-    with ``probe`` a probe of its hidden state."""
+    with ``probe`` a probe of its hidden state (the final one, or ``layer``'s)."""
     return replace(load_model(), judge=judge, judge_band=band, judge_weights=(1.0, 2.0, 0.0), judge_threshold=0.5,
-                   judge_sentences=sentences, judge_probe=probe)
+                   judge_sentences=sentences, judge_probe=probe, judge_layer=layer)
 
 
 def decide(assistant, model: Model, judge, question: str = QUESTION, judge_model: str = DEFAULT_JUDGE):
@@ -74,6 +78,20 @@ def test_with_a_probe_the_judgement_is_the_probes_reading_of_the_judges_hidden_s
     # the same verdict with the probe turned the other way round decides the other way
     flipped = decide(assistant, staged((0.0, 1.01), probe=(-0.5, 0.0, 1.0, 0.25)), SetJudge(verdict))
     assert flipped.answer is not answered
+
+
+def test_a_probe_of_a_layer_reads_that_layers_state_and_a_layer_without_a_probe_is_not_used(assistant):
+    judge = SetJudge(8.0)
+    decision = decide(assistant, staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25), layer=16), judge)
+    assert judge.layers == [16] and decision.judged == pytest.approx(0.5 * 8.0 - 0.75) and decision.answer
+    final = SetJudge(8.0)
+    decide(assistant, staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25)), final)
+    assert final.layers == [None]
+    # a layer's reading has no yes/no log-odds: without a probe to read it, the second stage is off
+    unread = SetJudge(8.0)
+    model = staged((0.0, 1.01), layer=16)
+    assert not model.uses(DEFAULT_JUDGE)
+    assert decide(assistant, model, unread).judged is None and unread.calls == []
 
 
 def test_the_probe_is_fitted_on_hidden_states_and_scores_held_out_files_without_their_collection():
@@ -157,6 +175,10 @@ def test_the_second_stage_is_fitted_where_the_first_is_unsure_and_the_judge_sepa
     assert model.judge_probe == () and "yes/no log-odds" in model.origin
     probed = judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE, probe=(0.5, -0.25))
     assert probed.judge_probe == (0.5, -0.25) and "linear probe" in probed.origin
+    assert probed.judge_layer is None and "final hidden state" in probed.origin
+    at_layer = judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE, probe=(0.5, -0.25), layer=16)
+    assert at_layer.judge_layer == 16 and "layer 16's output" in at_layer.origin
+    assert judge_stage(first, groups, judged, [], 0.0, DEFAULT_JUDGE, layer=16).judge_layer is None  # no probe
     probed.save(tmp_path / "p.json")
     assert Model.load(tmp_path / "p.json") == probed
     assert model.judge == DEFAULT_JUDGE and len(model.judge_band) == 2 and model.judge_weights[1] > 0
@@ -176,18 +198,29 @@ def test_the_packaged_model_has_a_second_stage_with_the_default_judge():
     assert model.uses(DEFAULT_JUDGE) and "Second stage" in model.origin
     assert model.judge_band[0] < model.judge_threshold < model.judge_band[1]
     assert model.judge_sentences == JUDGE_SENTENCES
-    # its probe reads the 1.5B judge's hidden state (1536 dimensions) and a bias
+    # its probe reads the 1.5B judge's hidden state (1536 dimensions) and a bias, at the chosen layer
     assert len(model.judge_probe) == 1537 and "linear probe" in model.origin
+    assert model.judge_layer == JUDGE_LAYER and f"layer {JUDGE_LAYER}'s output" in model.origin
 
 
 def test_a_model_saved_before_the_judges_input_was_recorded_gives_it_three_sentences(tmp_path):
     data = json.loads(PACKAGED.read_text(encoding="utf-8"))
     data.pop("judge_sentences", None)
     data.pop("judge_probe", None)
+    data.pop("judge_layer", None)
     (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
     old = Model.load(tmp_path / "old.json")
     assert old.judge_sentences == 3  # what its judge weights were fitted on
     assert old.judge_probe == () and old.judgement(1.5, np.ones(4)) == 1.5  # and the yes/no log-odds
+    assert old.judge_layer is None and old.uses(DEFAULT_JUDGE)
+
+
+def test_a_model_saved_before_the_layer_was_recorded_reads_the_final_state(tmp_path):
+    data = json.loads(PACKAGED.read_text(encoding="utf-8"))
+    data.pop("judge_layer", None)
+    (tmp_path / "old.json").write_text(json.dumps(data), encoding="utf-8")
+    old = Model.load(tmp_path / "old.json")
+    assert old.judge_layer is None and old.judge_probe == load_model().judge_probe
 
 
 @pytest.mark.llm
@@ -199,11 +232,23 @@ def test_the_real_judge_tells_a_stated_answer_from_a_near_miss(assistant, config
     near_miss = "What learning rate does Big Transfer (BiT) use when fine-tuning on ILSVRC-2012?"
     missing = judge.score(near_miss, passage)
     assert a.hits[0].title == BIT and stated > 0 > missing
-    # its reading: the same log-odds and the hidden state the packaged probe reads, which says the same
+    # its reading: the same log-odds and the final hidden state
+    (z_stated, final), (z_missing, _) = judge.read(QUESTION, passage), judge.read(near_miss, passage)
+    assert (z_stated, z_missing) == (stated, missing) and final.shape == (judge.llm.n_embd(),)
+    # at the packaged probe's layer: that layer's state (not the final one) and no log-odds, and the
+    # probe says the same
     model = load_model()
-    (z_stated, state_stated), (z_missing, state_missing) = judge.read(QUESTION, passage), judge.read(near_miss, passage)
-    assert (z_stated, z_missing) == (stated, missing) and state_stated.shape == (len(model.judge_probe) - 1,)
-    assert model.judgement(z_stated, state_stated) > model.judgement(z_missing, state_missing)
+    layer = model.judge_layer
+    (z_layer, state_stated), (_, state_missing) = (judge.read(q, passage, layer) for q in (QUESTION, near_miss))
+    assert np.isnan(z_layer) and state_stated.shape == (len(model.judge_probe) - 1,)
+    assert not np.allclose(state_stated, final)
+    assert model.judgement(z_layer, state_stated) > 0 > model.judgement(z_layer, state_missing)
+    # a pass stopped at a layer leaves the next whole one as it was
+    z_again, final_again = judge.read(QUESTION, passage)
+    assert z_again == stated and np.array_equal(final_again, final)
+    assert np.array_equal(judge.read(QUESTION, passage, model.judge_layer)[1], state_stated)
+    with pytest.raises(ValueError, match="layers 0 to 27"):
+        judge.read(QUESTION, passage, 28)
 
 
 @pytest.mark.llm
@@ -316,3 +361,10 @@ def test_calibrations_labelled_questions_reuse_the_reading_that_deciding_took(as
     other.use_model(staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25)))
     assert [z for z, _ in labelled_examples(other, questions, another)[2]] == [-8.0, -8.0]
     assert len(another.calls) == 2 and len(judge.calls) == 6
+    # read at another layer than the decision's: read again, at that layer; at the decision's own: not
+    rows, labels, readings = labelled_examples(other, questions, judge, 16)
+    assert len(judge.calls) == 10 and judge.layers[-4:] == [None, 16, None, 16]  # deciding, then the label
+    assert all(np.isnan(z) for z, _ in readings)
+    other.use_model(staged((0.0, 1.01), probe=(0.5, 0.0, 1.0, 0.25), layer=16))
+    labelled_examples(other, questions, judge, 16)
+    assert len(judge.calls) == 12 and judge.layers[-2:] == [16, 16]
