@@ -116,7 +116,9 @@ def test_gold_titles_and_keypoints_grounded(path):
                                      "eval/collections/textile_sleep_geotech_library/validate.py",
                                      "eval/collections/newborn_metal_wine_policy/validate.py",
                                      "eval/collections/pain_bees_ceramics_heritage/validate.py",
-                                     "eval/collections/volcano_sport_ship_skin/validate.py"])
+                                     "eval/collections/volcano_sport_ship_skin/validate.py",
+                                     "eval/collections/ice_eye_water_language/validate.py",
+                                     "eval/collections/heart_soil_wear_choice/validate.py"])
 def test_the_held_out_files_pass_their_own_checks(checker):
     """The paraphrase-heavy file and the other-field collection ship with their writers' checkers
     (schema, gold titles, keypoints in the abstracts, no reused 3-word runs, type counts)."""
