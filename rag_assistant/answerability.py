@@ -274,7 +274,7 @@ class Answerability:
         key, reading = self._last_reading
         if reading is not None and key == (judge, question, passage, layer):
             return reading
-        reading = judge.read(question, passage) if layer is None else judge.read(question, passage, layer)
+        reading = judge.read(question, passage, layer)
         self._last_reading = ((judge, question, passage, layer), reading)
         return reading
 

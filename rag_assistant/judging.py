@@ -105,7 +105,7 @@ class _LayerReader:
     (``l_out-N``), and stops the pass there (nothing after it is read). The scheduler asks, for every
     tensor of the graph, whether it is wanted (``ask``), and then hands over the wanted ones."""
 
-    def __init__(self, llama_cpp, width: int):
+    def __init__(self, llama_cpp):
         from llama_cpp import _ggml
 
         lib = _ggml.libggml
@@ -114,7 +114,7 @@ class _LayerReader:
         self._nbytes.restype, self._nbytes.argtypes = ctypes.c_size_t, [ctypes.c_void_p]
         self._get.restype = None
         self._get.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t]
-        self.width = width
+        self.width = 0  # the model's, set once it is loaded
         self.wanted: bytes | None = None  # the tensor's name, or None: the whole pass, nothing kept
         self.state: np.ndarray | None = None
         self.callback = llama_cpp.llama_cpp.ggml_backend_sched_eval_callback(self._on_tensor)
@@ -155,7 +155,7 @@ class LlamaCppJudge:
             # mapped file stays resident beside the repacked copy (1.85 GB resident against 1.25 GB for
             # the 1.5B model, for about 1 s more to load; the same judgements)
             # embedding mode (every prompt token an output) only while a final state is read (``read``)
-            self._reader = _LayerReader(llama_cpp, 0)
+            self._reader = _LayerReader(llama_cpp)
             self.llm = _with_eval_callback(llama_cpp, self._reader.callback, lambda: Llama(
                 model_path=str(model_path), n_ctx=n_ctx, n_threads=_threads(threads), n_batch=512,
                 use_mmap=False, verbose=False, embedding=False))
