@@ -118,7 +118,10 @@ def test_gold_titles_and_keypoints_grounded(path):
                                      "eval/collections/pain_bees_ceramics_heritage/validate.py",
                                      "eval/collections/volcano_sport_ship_skin/validate.py",
                                      "eval/collections/ice_eye_water_language/validate.py",
-                                     "eval/collections/heart_soil_wear_choice/validate.py"])
+                                     "eval/collections/heart_soil_wear_choice/validate.py",
+                                     "eval/collections/kidney_fungi_rockets_migration/validate.py",
+                                     "eval/collections/blood_lakes_printing_news/validate.py",
+                                     "eval/collections/bones_reefs_batteries_preschool/validate.py"])
 def test_the_held_out_files_pass_their_own_checks(checker):
     """The paraphrase-heavy file and the other-field collection ship with their writers' checkers
     (schema, gold titles, keypoints in the abstracts, no reused 3-word runs, type counts)."""
