@@ -325,7 +325,8 @@ class Assistant:
     def _finds_nothing(self, decision) -> bool:
         """Whether retrieval found nothing the question could be about: the first stage alone (the
         features of the question against the papers found) refuses it, whatever the judge read. Only
-        with a judge: it settles the reading."""
+        with a judge: it settles the reading. (Until the judge band widened to 0.02-0.95, the band's
+        lower edge of 0.05 served, below the first stage's threshold; the refit moved the scale.)"""
         model = self.answerability.model
         return bool(model.judge_band) and model.probability(decision.features) < model.threshold
 
