@@ -323,12 +323,11 @@ class Assistant:
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
 
     def _finds_nothing(self, decision) -> bool:
-        """Whether retrieval found nothing the question could be about: the first stage alone (the
-        features of the question against the papers found) refuses it, whatever the judge read. Only
-        with a judge: it settles the reading. (Until the judge band widened to 0.02-0.95, the band's
-        lower edge of 0.05 served, below the first stage's threshold; the refit moved the scale.)"""
-        model = self.answerability.model
-        return bool(model.judge_band) and model.probability(decision.features) < model.threshold
+        """Whether the answerability model refuses a question outright, without asking the judge:
+        its probability below the judge band, where retrieval found nothing the question could be
+        about."""
+        band = self.answerability.model.judge_band
+        return bool(band) and decision.probability < band[0]
 
     def _continued(self, question: str, kind: QuestionKind, history: History, k: int, filters: Filters,
                    question_vector) -> tuple[tuple | None, float]:
