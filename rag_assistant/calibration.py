@@ -240,13 +240,8 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
 # first-stage probabilities it is asked in and the threshold on the combined probability are chosen by
 # leave-one-file-out cross-validation as above (most unanswerable refused with at most
 # false_abstention_limit of answerable ones refused), the narrower band winning a tie: it costs fewer
-# judge calls. The wide bands let the judge read near misses the first stage rates high (a near miss
-# about the one paper on its topic stands far ahead of the rest): with the probe of the final state
-# they refused no more of them (docs/quality.md, seventeenth round); with the probe of layer 16 the
-# procedure on 27 tune halves picks 0.02-0.95, 0.895 of unanswerable questions refused held out
-# against 0.843 with 0.05-0.8, at 0.036 of answerable ones against 0.040 (twentieth round).
-JUDGE_BANDS = ((0.0, 1.01), (0.01, 0.97), (0.02, 0.95), (0.02, 0.9), (0.05, 0.9), (0.05, 0.8), (0.1, 0.7),
-               (0.15, 0.6), (0.2, 0.5))
+# judge calls.
+JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
 # How many of the top paper's sentences closest to the question the judge reads. Four were measured
 # against three (docs/quality.md, fifteenth round): by the leave-one-file-out procedure on seventeen
 # tune halves, 164 -> 177 of 217 unanswerable questions refused at 17 of 458 answerable; refitted and
