@@ -239,9 +239,15 @@ def choose(groups: Sequence[tuple[list, list]], negatives: Sequence[dict]) -> tu
 # Where the retrieval features leave the decision open, the judge reads the evidence. The band of
 # first-stage probabilities it is asked in and the threshold on the combined probability are chosen by
 # leave-one-file-out cross-validation as above (most unanswerable refused with at most
-# false_abstention_limit of answerable ones refused), the narrower band winning a tie: it costs fewer
-# judge calls.
-JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5))
+# false_abstention_limit of answerable ones refused). Each judge call costs a second or so on two
+# cores, so the band that asks the judge least wins among those whose held-out share refused is
+# within one standard error of the best (``band_choice``): a difference smaller than that is the
+# luck of the questions held out, the calls are not.
+# The wide bands: with the probe of layer 16, the judge separates the near misses the first stage
+# rates high (a paper on the topic, not stating what is asked), which a band ending at 0.8 never
+# shows it (docs/quality.md, twentieth and twenty-first rounds).
+JUDGE_BANDS = ((0.05, 0.8), (0.1, 0.7), (0.15, 0.6), (0.2, 0.5),
+               (0.05, 0.9), (0.02, 0.9), (0.02, 0.95), (0.01, 0.97), (0.0, 1.01))
 # How many of the top paper's sentences closest to the question the judge reads. Four were measured
 # against three (docs/quality.md, fifteenth round): by the leave-one-file-out procedure on seventeen
 # tune halves, 164 -> 177 of 217 unanswerable questions refused at 17 of 458 answerable; refitted and
@@ -321,6 +327,28 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
     return (round(float(lr.coef_[0][0]), 6), round(float(lr.coef_[0][1]), 6), round(float(lr.intercept_[0]), 6))
 
 
+def band_choice(candidates: Sequence[tuple], limit: float, unanswerable: int) -> tuple:
+    """The chosen (band, threshold, (false abstention, unanswerable refused), judge calls) among
+    ``candidates``: of those with held-out false abstention at most ``limit``, the ones whose share of
+    unanswerable questions refused is within one standard error (a rate that size over
+    ``unanswerable`` questions) of the best; of them, the one with the fewest judge calls, then the
+    most refused, then the least false abstention. Without a candidate under the limit, the least
+    false abstention.
+
+    >>> choice = band_choice([((0.05, 0.8), 0.3, (0.04, 0.84), 500), ((0.02, 0.95), 0.3, (0.039, 0.89), 660),
+    ...                       ((0.0, 1.01), 0.3, (0.041, 0.897), 900)], 0.041, 293)
+    >>> choice[0]
+    (0.02, 0.95)
+    """
+    feasible = [c for c in candidates if c[2][0] <= limit]
+    if not feasible:
+        return max(candidates, key=lambda c: (-c[2][0], c[2][1], -c[3]))
+    best = max(c[2][1] for c in feasible)
+    error = math.sqrt(best * (1 - best) / max(1, unanswerable))
+    near = [c for c in feasible if c[2][1] >= best - error - 1e-9]
+    return max(near, key=lambda c: (-c[3], c[2][1], -c[2][0]))
+
+
 def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str,
                 probe: tuple[float, ...] = (), layer: int | None = None) -> Model:
     """``model`` with its second stage (answerability.Model.judge_band) fitted and chosen as above.
@@ -332,8 +360,9 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
     firsts = [_first_stage([g for j, g in enumerate(groups) if j != i], negatives, weight) for i in range(len(groups))]
     # only bands around the first stage's threshold: without the judge that threshold decides, and the
     # band's edges must then decide the same outside it
+    unanswerable = sum(len(labels) - sum(labels) for _, labels in groups)
     for band in [b for b in JUDGE_BANDS if b[0] <= model.threshold < b[1]] or [(0.0, 1.01)]:
-        held_out = []
+        held_out, calls = [], 0
         for i, ((rows, labels), first) in enumerate(zip(groups, firsts)):
             others = [g for j, g in enumerate(groups) if j != i]
             second = replace(first, judge=judge_model, judge_band=band,
@@ -342,15 +371,15 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
             probabilities = []
             for row, z in zip(rows, judged[i]):
                 p = first.probability(row)
-                probabilities.append(second.judged_probability(first.logit(row), z) if band[0] <= p < band[1] else p)
+                asked = band[0] <= p < band[1]
+                calls += asked
+                probabilities.append(second.judged_probability(first.logit(row), z) if asked else p)
             held_out.append((probabilities, labels))
         for t in THRESHOLDS:
             if band[0] < t < band[1]:
-                candidates.append((band, t, operating_point(held_out, t)))
-    limit = false_abstention_limit(_answerable(groups))
-    feasible = [c for c in candidates if c[2][0] <= limit]
-    key = (lambda c: (c[2][1], -(c[0][1] - c[0][0]), -c[2][0])) if feasible else (lambda c: (-c[2][0], c[2][1]))
-    band, threshold, (false_abstention, refused) = max(feasible or candidates, key=key)
+                candidates.append((band, t, operating_point(held_out, t), calls))
+    band, threshold, (false_abstention, refused), _ = band_choice(
+        candidates, false_abstention_limit(_answerable(groups)), unanswerable)
     weights = _second_stage(groups, judged, negatives, weight, band)
     state = "final hidden state" if layer is None else f"layer {layer}'s output"
     reading = (f"a linear probe (C={PROBE_C}) of its {state} fitted on the same questions"

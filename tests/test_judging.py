@@ -10,7 +10,7 @@ import pytest
 from rag_assistant.answerability import DEFAULT_MODEL as PACKAGED
 from rag_assistant.answerability import FEATURES, Answerability, Model, fit, load_model
 from rag_assistant.assistant import Assistant
-from rag_assistant.calibration import JUDGE_LAYER, JUDGE_SENTENCES, judge_stage
+from rag_assistant.calibration import JUDGE_LAYER, JUDGE_SENTENCES, band_choice, judge_stage
 from rag_assistant.judging import DEFAULT_JUDGE, make_judge
 
 BIT = "Big Transfer (BiT): General Visual Representation Learning"
@@ -155,6 +155,24 @@ def test_a_model_fitted_with_another_judge_or_no_judge_decides_from_retrieval_al
 def test_without_a_language_model_there_is_no_judge(assistant, config):
     assert assistant.judge is None  # the extractive fixture
     assert make_judge(config.replace(generator="llama_cpp", judge_model="none")) is None
+
+
+def test_the_band_that_asks_the_judge_least_wins_unless_a_wider_one_refuses_clearly_more():
+    narrow = ((0.05, 0.8), 0.3, (0.040, 0.84), 500)
+    wide = ((0.0, 1.01), 0.3, (0.040, 0.90), 900)
+    # 0.06 more of 300 unanswerable refused is beyond one standard error (0.017): the calls pay
+    assert band_choice([narrow, wide], 0.041, 300)[0] == (0.0, 1.01)
+    # on 20 unanswerable questions the error is 0.067: the same difference is noise, the calls are not
+    assert band_choice([narrow, wide], 0.041, 20)[0] == (0.05, 0.8)
+    # over the false abstention limit a band is out, however much it refuses
+    assert band_choice([narrow, replace_point(wide, 0.06)], 0.041, 300)[0] == (0.05, 0.8)
+    # none under the limit: the least false abstention
+    assert band_choice([replace_point(narrow, 0.07), replace_point(wide, 0.06)], 0.041, 300)[0] == (0.0, 1.01)
+
+
+def replace_point(candidate, false_abstention):
+    band, threshold, (_, refused), calls = candidate
+    return band, threshold, (false_abstention, refused), calls
 
 
 def test_the_second_stage_is_fitted_where_the_first_is_unsure_and_the_judge_separates(tmp_path):
