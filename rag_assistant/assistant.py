@@ -323,11 +323,13 @@ class Assistant:
         return Assessment(question, kind, query, tuple(hits), question_vector, decision, retrieval_s)
 
     def _finds_nothing(self, decision) -> bool:
-        """Whether the answerability model refuses a question outright, without asking the judge:
-        its probability below the judge band, where retrieval found nothing the question could be
-        about."""
-        band = self.answerability.model.judge_band
-        return bool(band) and decision.probability < band[0]
+        """Whether retrieval found nothing the question could be about: the first stage alone (the
+        question's features against the papers found) refuses it, whatever the judge read. Only with
+        a judge, which settles the reading. Not the judge band's lower edge: a band that reaches down
+        to where almost nothing is found (``calibration.JUDGE_BANDS``) would leave too few questions
+        below it."""
+        model = self.answerability.model
+        return bool(model.judge_band) and model.probability(decision.features) < model.threshold
 
     def _continued(self, question: str, kind: QuestionKind, history: History, k: int, filters: Filters,
                    question_vector) -> tuple[tuple | None, float]:
