@@ -22,7 +22,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -327,26 +327,44 @@ def _second_stage(groups, judged, negatives, weight: float, band: tuple[float, f
     return (round(float(lr.coef_[0][0]), 6), round(float(lr.coef_[0][1]), 6), round(float(lr.intercept_[0]), 6))
 
 
-def band_choice(candidates: Sequence[tuple], limit: float, unanswerable: int) -> tuple:
-    """The chosen (band, threshold, (false abstention, unanswerable refused), judge calls) among
-    ``candidates``: of those with held-out false abstention at most ``limit``, the ones whose share of
-    unanswerable questions refused is within one standard error (a rate that size over
-    ``unanswerable`` questions) of the best; of them, the one with the fewest judge calls, then the
-    most refused, then the least false abstention. Without a candidate under the limit, the least
-    false abstention.
+class BandCandidate(NamedTuple):
+    """A judge band and threshold with their held-out operating point (``operating_point``: false
+    abstention, share of unanswerable questions refused) and how many held-out questions the judge read."""
+
+    band: tuple[float, float]
+    threshold: float
+    point: tuple[float, float]
+    calls: int
+
+    @property
+    def false_abstention(self) -> float:
+        return self.point[0]
+
+    @property
+    def refused(self) -> float:
+        return self.point[1]
+
+
+def band_choice(candidates: Sequence[tuple], limit: float, unanswerable: int) -> BandCandidate:
+    """The chosen ``BandCandidate`` among ``candidates``: of those with held-out false abstention at
+    most ``limit``, the ones whose share of unanswerable questions refused is within one standard
+    error (a rate that size over ``unanswerable`` questions) of the best; of them, the one with the
+    fewest judge calls, then the most refused, then the least false abstention. Without a candidate
+    under the limit, the least false abstention.
 
     >>> choice = band_choice([((0.05, 0.8), 0.3, (0.04, 0.84), 500), ((0.02, 0.95), 0.3, (0.039, 0.89), 660),
     ...                       ((0.0, 1.01), 0.3, (0.041, 0.897), 900)], 0.041, 293)
     >>> choice[0]
     (0.02, 0.95)
     """
-    feasible = [c for c in candidates if c[2][0] <= limit]
+    candidates = [BandCandidate(*c) for c in candidates]
+    feasible = [c for c in candidates if c.false_abstention <= limit]
     if not feasible:
-        return max(candidates, key=lambda c: (-c[2][0], c[2][1], -c[3]))
-    best = max(c[2][1] for c in feasible)
+        return max(candidates, key=lambda c: (-c.false_abstention, c.refused, -c.calls))
+    best = max(c.refused for c in feasible)
     error = math.sqrt(best * (1 - best) / max(1, unanswerable))
-    near = [c for c in feasible if c[2][1] >= best - error - 1e-9]
-    return max(near, key=lambda c: (-c[3], c[2][1], -c[2][0]))
+    near = [c for c in feasible if c.refused >= best - error - 1e-9]
+    return max(near, key=lambda c: (-c.calls, c.refused, -c.false_abstention))
 
 
 def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_model: str,
@@ -377,7 +395,7 @@ def judge_stage(model: Model, groups, judged, negatives, weight: float, judge_mo
             held_out.append((probabilities, labels))
         for t in THRESHOLDS:
             if band[0] < t < band[1]:
-                candidates.append((band, t, operating_point(held_out, t), calls))
+                candidates.append(BandCandidate(band, t, operating_point(held_out, t), calls))
     band, threshold, (false_abstention, refused), _ = band_choice(
         candidates, false_abstention_limit(_answerable(groups)), unanswerable)
     weights = _second_stage(groups, judged, negatives, weight, band)
